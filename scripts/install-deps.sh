@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that building and testing gpu-node-setup need.
+# Idempotent and non-interactive: safe to run again, never prompts (cloud-init, CI).
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: must run as root (it installs Debian packages)" >&2
+  exit 1
+fi
+
+packages=(
+  # toolchain
+  g++ cmake make pkg-config
+  # libraries (DEVELOPERS.md: Debian's packages only)
+  libcli11-dev libpci-dev libtomlplusplus-dev nlohmann-json3-dev
+  libboost-dev libboost-filesystem-dev catch2
+  # test oracles and helpers: the real lspci, its pci.ids, jq for JSON checks,
+  # bzip2 to unpack the sysfs tarballs in ../shared/fixtures/pci/sysfs
+  pciutils pci.ids jq bzip2 tar
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  status=$(dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps.sh: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+echo "install-deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

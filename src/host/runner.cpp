@@ -1,0 +1,140 @@
+#include "runner.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/process.hpp>
+#include <boost/process/extend.hpp>
+#include <cerrno>
+#include <future>
+#include <system_error>
+
+#include "../error.hpp"
+
+namespace gns::host {
+namespace bp = boost::process;
+
+namespace {
+
+// Time a killed command gets to let its pipes close before we stop reading them.
+constexpr auto k_kill_grace = std::chrono::seconds(5);
+
+// Runs in the child between fork and exec: its own process group, so a timeout can kill
+// everything it started; and, for a --root other than "/", chroot into that root.
+struct ChildSetup : bp::extend::handler {
+  std::string chroot_dir;  // empty: stay in "/"
+
+  template <class Executor>
+  void on_exec_setup(Executor& exec) const {
+    ::setpgid(0, 0);
+    if (chroot_dir.empty()) return;
+    if (::chroot(chroot_dir.c_str()) != 0 || ::chdir("/") != 0)
+      exec.set_error(std::error_code(errno, std::system_category()), "chroot " + chroot_dir);
+  }
+};
+
+std::string last_lines(const std::string& text, size_t count) {
+  size_t end = text.size();
+  while (end > 0 && text[end - 1] == '\n') --end;
+  size_t start = end;
+  for (size_t lines = 0; start > 0 && lines < count; --start)
+    if (text[start - 1] == '\n' && ++lines == count) break;
+  return text.substr(start, end - start);
+}
+
+std::string future_text(std::future<std::string>& future) {
+  using namespace std::chrono_literals;
+  return future.wait_for(0s) == std::future_status::ready ? future.get() : std::string();
+}
+
+void record_wait_status(int status, CommandResult& result) {
+  if (WIFSIGNALED(status))
+    result.signal = WTERMSIG(status);
+  else
+    result.exit_status = WEXITSTATUS(status);
+}
+
+}  // namespace
+
+std::vector<std::string> Command::argv() const {
+  std::vector<std::string> all{program};
+  all.insert(all.end(), args.begin(), args.end());
+  return all;
+}
+
+std::string CommandResult::describe_end(const Command& command) const {
+  if (timed_out) {
+    auto ms = command.timeout.count();
+    return "timed out after " + (ms % 1000 == 0 ? std::to_string(ms / 1000) + " s"
+                                                 : std::to_string(ms) + " ms");
+  }
+  if (signal) return "killed by signal " + std::to_string(*signal);
+  return "exit status " + std::to_string(exit_status);
+}
+
+CommandResult Runner::run_checked(const Command& command) {
+  CommandResult result = run(command);
+  if (!result.succeeded())
+    throw CommandFailed(command.argv(), result.describe_end(command), last_lines(result.err, 10));
+  return result;
+}
+
+ProcessRunner::ProcessRunner(const HostRoot& root, LogSink log)
+    : m_root(root), m_log(std::move(log)) {}
+
+std::string ProcessRunner::find_program(const std::string& program) const {
+  if (program.find('/') != std::string::npos) return program;
+  if (m_root.is_system_root()) {
+    auto found = bp::search_path(program);
+    if (found.empty()) throw Error("program not found on PATH: " + program);
+    return found.string();
+  }
+  // Inside another root its PATH is unknown: look in the standard program directories.
+  if (auto found = m_root.find_executable(program)) return *found;
+  throw Error("program not found in " + m_root.root().string() + ": " + program);
+}
+
+CommandResult ProcessRunner::run(const Command& command) {
+  std::string exe = find_program(command.program);
+  m_log(LogLevel::debug, "running: " + format_command_line(command.argv()));
+
+  boost::asio::io_context events;
+  std::future<std::string> out;
+  std::future<std::string> err;
+  int wait_status = 0;
+  ChildSetup setup;
+  if (!m_root.is_system_root()) setup.chroot_dir = m_root.root().string();
+
+  std::error_code start_error;
+  bp::child child(bp::exe = exe, bp::args = command.args, bp::std_in.close(),
+                  bp::std_out > out, bp::std_err > err, bp::env["LC_ALL"] = "C", events,
+                  bp::on_exit([&wait_status](int status, const std::error_code&) {
+                    wait_status = status;
+                  }),
+                  setup, start_error);
+  if (start_error)
+    throw Error("cannot start " + format_command_line(command.argv()) + ": " +
+                start_error.message());
+
+  CommandResult result;
+  events.run_for(command.timeout);
+  if (!events.stopped()) {
+    result.timed_out = true;
+    ::kill(-child.id(), SIGKILL);
+    events.run_for(k_kill_grace);
+    if (!events.stopped()) {
+      // A grandchild in another process group still holds the pipes: stop reading.
+      events.stop();
+      child.wait();
+      wait_status = child.native_exit_code();
+    }
+  }
+  record_wait_status(wait_status, result);
+  result.out = future_text(out);
+  result.err = future_text(err);
+  return result;
+}
+
+}  // namespace gns::host
