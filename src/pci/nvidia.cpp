@@ -33,8 +33,9 @@ constexpr DeviceIdRange k_device_id_ranges[] = {
     {0x1e00, 0x1fff, Architecture::turing},       // TU102-TU117
     {0x2080, 0x20ff, Architecture::ampere},       // GA100
     {0x2180, 0x21ff, Architecture::turing},       // TU116
-    {0x2200, 0x25ff, Architecture::ampere},       // GA102-GA107
-    {0x2300, 0x234f, Architecture::hopper},       // GH100, GH200
+    {0x2200, 0x22ff, Architecture::ampere},       // GA102
+    {0x2300, 0x23ff, Architecture::hopper},       // GH100, GH200
+    {0x2400, 0x25ff, Architecture::ampere},       // GA103-GA107
     {0x2680, 0x28ff, Architecture::ada_lovelace}, // AD102-AD107
     {0x2900, 0x29ff, Architecture::blackwell},    // GB100, GB102 (B200, GB200)
     {0x2b00, 0x2fff, Architecture::blackwell},    // GB202-GB207, GB10

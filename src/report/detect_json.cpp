@@ -3,7 +3,7 @@
 namespace gns::report {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 template <class T>
 json optional_value(const std::optional<T>& value) {
@@ -108,7 +108,7 @@ json detect_to_json(const detect::DetectReport& report) {
   return document;
 }
 
-void write_ansible_fact(const host::HostRoot& root, const nlohmann::json& document) {
+void write_ansible_fact(const host::HostRoot& root, const json& document) {
   root.write_atomic(k_ansible_fact_path, document.dump(2) + "\n", 0644);
 }
 

@@ -17,10 +17,10 @@ constexpr int k_detect_schema_version = 1;
 constexpr std::string_view k_ansible_fact_path = "/etc/ansible/facts.d/gpu.fact";
 
 // The detect document for `report`.
-nlohmann::json detect_to_json(const detect::DetectReport& report);
+nlohmann::ordered_json detect_to_json(const detect::DetectReport& report);
 
 // Writes `document` atomically to /etc/ansible/facts.d/gpu.fact under `root` (mode 0644,
 // not executable, so Ansible reads it as JSON). Throws Error when it cannot be written.
-void write_ansible_fact(const host::HostRoot& root, const nlohmann::json& document);
+void write_ansible_fact(const host::HostRoot& root, const nlohmann::ordered_json& document);
 
 }  // namespace gns::report
