@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
                "gpu-node-setup"};
   app.set_version_flag("--version", std::string("gpu-node-setup ") + GNS_VERSION);
   app.footer(k_footer);
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
   app.fallthrough();  // global flags may also follow the subcommand: `detect --json`
 
   Context ctx;
@@ -66,6 +66,11 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << "gpu-node-setup: error: " << e.what() << "\n";
     return static_cast<int>(ExitCode::error);
+  }
+  // Checked after parsing, so that an unknown word is reported as unknown, not as missing.
+  if (app.get_subcommands().empty()) {
+    std::cerr << app.help() << "gpu-node-setup: error: no command given\n";
+    return static_cast<int>(ExitCode::usage);
   }
   return static_cast<int>(ctx.exit_code);
 }
