@@ -1,6 +1,8 @@
 #include "error.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <string_view>
 
 namespace gns {
 namespace {
@@ -14,9 +16,11 @@ std::string position_prefix(const std::string& path, unsigned line, unsigned col
   return prefix + ": ";
 }
 
+// Anything beyond these characters means something to a shell (;, *, |, `, newline, ...).
 bool needs_quoting(const std::string& arg) {
   return arg.empty() || std::any_of(arg.begin(), arg.end(), [](char c) {
-           return c == ' ' || c == '\t' || c == '\'' || c == '"' || c == '\\' || c == '$';
+           return !std::isalnum(static_cast<unsigned char>(c)) &&
+                  std::string_view("_@%+=:,./-").find(c) == std::string_view::npos;
          });
 }
 

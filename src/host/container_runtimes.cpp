@@ -20,13 +20,13 @@ constexpr KnownRuntime k_known_runtimes[] = {
     {"rke2", "rke2", "/etc/rancher/rke2/config.yaml"},
 };
 
-// containerd treats a config without `version` as version 1.
+// containerd treats a config without `version` as version 1. A config that cannot be read
+// or parsed is a fact to report, not a reason for detect to fail.
 void read_containerd_version(const HostRoot& root, ContainerRuntime& runtime) {
-  auto text = root.read_if_exists(*runtime.config_path);
   try {
-    toml::table table = config::parse_toml(*text, *runtime.config_path);
+    toml::table table = config::parse_toml(root.read(*runtime.config_path), *runtime.config_path);
     runtime.config_version = table["version"].value_or<int64_t>(1);
-  } catch (const ConfigError& e) {
+  } catch (const Error& e) {
     runtime.config_error = e.what();
   }
 }

@@ -53,6 +53,7 @@ std::vector<std::string> find_blacklists(const HostRoot& root, std::string_view 
     for (const auto& name : root.list(dir)) {
       if (name.size() < 6 || name.compare(name.size() - 5, 5, ".conf") != 0) continue;
       std::string path = std::string(dir) + "/" + name;
+      if (root.is_directory(path)) continue;  // modprobe skips directories too
       if (!seen_real_paths.insert(root.resolve(path).string()).second) continue;
       auto text = root.read_if_exists(path);
       if (text && blacklists_module(*text, module)) places.push_back(path);

@@ -103,17 +103,16 @@ CommandResult ProcessRunner::run(const Command& command) {
   boost::asio::io_context events;
   std::future<std::string> out;
   std::future<std::string> err;
-  int wait_status = 0;
   ChildSetup setup;
   if (!m_root.is_system_root()) setup.chroot_dir = m_root.root().string();
 
   std::error_code start_error;
-  bp::child child(bp::exe = exe, bp::args = command.args, bp::std_in.close(),
+  // stdin is /dev/null: a command that asks a question reads end-of-file instead of hanging.
+  // on_exit makes the event loop wait for the exit too; the raw wait status is read from
+  // native_exit_code() afterwards, as the handler's argument is already decoded.
+  bp::child child(bp::exe = exe, bp::args = command.args, bp::std_in < bp::null,
                   bp::std_out > out, bp::std_err > err, bp::env["LC_ALL"] = "C", events,
-                  bp::on_exit([&wait_status](int status, const std::error_code&) {
-                    wait_status = status;
-                  }),
-                  setup, start_error);
+                  bp::on_exit([](int, const std::error_code&) {}), setup, start_error);
   if (start_error)
     throw Error("cannot start " + format_command_line(command.argv()) + ": " +
                 start_error.message());
@@ -128,10 +127,9 @@ CommandResult ProcessRunner::run(const Command& command) {
       // A grandchild in another process group still holds the pipes: stop reading.
       events.stop();
       child.wait();
-      wait_status = child.native_exit_code();
     }
   }
-  record_wait_status(wait_status, result);
+  record_wait_status(child.native_exit_code(), result);
   result.out = future_text(out);
   result.err = future_text(err);
   return result;

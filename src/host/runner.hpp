@@ -1,7 +1,7 @@
 #pragma once
 // Runner: the one door to external programs (DESIGN.md "The host boundary"). A command is a
 // value (program + argv + timeout); running it returns how it ended and what it printed.
-// Never a shell string, never a terminal: stdin is closed so no prompt can hang cloud-init.
+// Never a shell string, never a terminal: stdin is /dev/null so no prompt can hang cloud-init.
 
 #include <chrono>
 #include <optional>
