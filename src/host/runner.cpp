@@ -21,17 +21,30 @@ namespace {
 // Time a killed command gets to let its pipes close before we stop reading them.
 constexpr auto k_kill_grace = std::chrono::seconds(5);
 
-// Runs in the child between fork and exec: its own process group, so a timeout can kill
-// everything it started; and, for a --root other than "/", chroot into that root.
-struct ChildSetup : bp::extend::handler {
-  std::string chroot_dir;  // empty: stay in "/"
+// Runs in the forked child in place of Boost's exec: its own process group, so a timeout can
+// kill everything it started; a chroot into a --root other than "/"; then our execve.
+// Exec'ing here has two reasons: Boost 1.74 builds argv with &arg.front(), undefined for an
+// empty argument, so Boost is only given the program; and when a handler reports an error
+// Boost still goes on to its own execve, which after a failed chroot would run the command
+// on the wrong root. Only async-signal-safe calls here: the parent may have threads.
+struct ChildExec : bp::extend::handler {
+  const char* exe = nullptr;
+  std::vector<char*> argv;      // null-terminated, pointing into the Command's strings
+  const char* chroot_dir = nullptr;  // null: stay in "/"
 
   template <class Executor>
   void on_exec_setup(Executor& exec) const {
     ::setpgid(0, 0);
-    if (chroot_dir.empty()) return;
-    if (::chroot(chroot_dir.c_str()) != 0 || ::chdir("/") != 0)
-      exec.set_error(std::error_code(errno, std::system_category()), "chroot " + chroot_dir);
+    if (chroot_dir != nullptr && (::chroot(chroot_dir) != 0 || ::chdir("/") != 0))
+      fail(exec, "chroot into the --root directory failed");
+    ::execve(exe, argv.data(), exec.env);
+    fail(exec, "execve failed");
+  }
+
+  template <class Executor>
+  [[noreturn]] static void fail(Executor& exec, const char* what) {
+    exec.set_error(std::error_code(errno, std::system_category()), what);
+    ::_exit(127);  // the child must never return into the parent's code
   }
 };
 
@@ -103,16 +116,21 @@ CommandResult ProcessRunner::run(const Command& command) {
   boost::asio::io_context events;
   std::future<std::string> out;
   std::future<std::string> err;
-  ChildSetup setup;
-  if (!m_root.is_system_root()) setup.chroot_dir = m_root.root().string();
+  const std::vector<std::string> argv = command.argv();
+  const std::string chroot_dir = m_root.root().string();
+  ChildExec child_exec;
+  child_exec.exe = exe.c_str();
+  for (const auto& arg : argv) child_exec.argv.push_back(const_cast<char*>(arg.c_str()));
+  child_exec.argv.push_back(nullptr);
+  if (!m_root.is_system_root()) child_exec.chroot_dir = chroot_dir.c_str();
 
   std::error_code start_error;
   // stdin is /dev/null: a command that asks a question reads end-of-file instead of hanging.
   // on_exit makes the event loop wait for the exit too; the raw wait status is read from
   // native_exit_code() afterwards, as the handler's argument is already decoded.
-  bp::child child(bp::exe = exe, bp::args = command.args, bp::std_in < bp::null,
-                  bp::std_out > out, bp::std_err > err, bp::env["LC_ALL"] = "C", events,
-                  bp::on_exit([](int, const std::error_code&) {}), setup, start_error);
+  bp::child child(bp::exe = exe, bp::std_in < bp::null, bp::std_out > out, bp::std_err > err,
+                  bp::env["LC_ALL"] = "C", events,
+                  bp::on_exit([](int, const std::error_code&) {}), child_exec, start_error);
   if (start_error)
     throw Error("cannot start " + format_command_line(command.argv()) + ": " +
                 start_error.message());

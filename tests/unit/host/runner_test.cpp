@@ -315,3 +315,15 @@ TEST_CASE("ProcessRunner runs commands chrooted into a root other than /", "[hos
   CHECK(read_file(tmp / marker) == "hi\n");
   CHECK_FALSE(escaped);
 }
+
+TEST_CASE("ProcessRunner never runs a command outside a root it cannot enter", "[host]") {
+  TempRoot elsewhere;  // where the command would leave its mark if it ran unchrooted
+  const fs::path marker = elsewhere.path() / "ran-on-the-wrong-root";
+  std::optional<TempRoot> root(std::in_place);
+  HostRoot host_root(root->path());
+  root.reset();  // the root disappears after it was resolved: chroot into it must fail
+  ProcessRunner runner(host_root, null_log_sink());
+
+  CHECK_THROWS_AS(runner.run(Command{"/bin/sh", {"-c", "touch '" + marker.string() + "'"}}), Error);
+  CHECK_FALSE(fs::exists(marker));
+}
