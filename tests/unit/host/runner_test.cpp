@@ -60,6 +60,21 @@ bool process_ends(pid_t pid) {
 
 pid_t read_pid(const fs::path& file) { return static_cast<pid_t>(std::stol(read_file(file))); }
 
+// A shell script run with a short timeout; `$PID_FILE` in it names a file for a pid.
+struct TimedOutRun {
+  TempRoot tmp;
+  fs::path pid_file = tmp / "/pid";
+  CommandResult result;
+  std::chrono::duration<double> elapsed{};
+
+  explicit TimedOutRun(const std::string& script) {
+    SystemRunner sys;
+    Command command{"sh", {"-c", "PID_FILE=" + pid_file.string() + "; " + script}, 300ms};
+    elapsed = time_of([&] { result = sys.runner.run(command); });
+  }
+  pid_t recorded_pid() const { return read_pid(pid_file); }
+};
+
 // Copies the real file `host_path` (following symlinks) to the same path under `root`.
 void copy_into(const TempRoot& root, const std::string& host_path) {
   fs::create_directories((root / host_path).parent_path());
@@ -174,48 +189,27 @@ TEST_CASE("ProcessRunner captures output larger than a pipe buffer", "[host]") {
 }
 
 TEST_CASE("ProcessRunner kills a command at its timeout", "[host]") {
-  TempRoot tmp;
-  SystemRunner sys;
-  const fs::path pid_file = tmp / "/pid";
-  CommandResult result;
-  auto elapsed = time_of([&] {
-    result = sys.runner.run(
-        Command{"sh", {"-c", "echo $$ > " + pid_file.string() + "; exec sleep 30"}, 300ms});
-  });
-  CHECK(result.timed_out);
-  CHECK_FALSE(result.succeeded());
-  CHECK(elapsed < 5s);
-  CHECK(elapsed >= 250ms);
-  CHECK(process_ends(read_pid(pid_file)));
+  TimedOutRun run("echo $$ > $PID_FILE; exec sleep 30");
+  CHECK(run.result.timed_out);
+  CHECK_FALSE(run.result.succeeded());
+  CHECK(run.elapsed < 5s);
+  CHECK(run.elapsed >= 250ms);
+  CHECK(process_ends(run.recorded_pid()));
 }
 
 TEST_CASE("ProcessRunner kills a background grandchild that holds the pipes", "[host]") {
-  TempRoot tmp;
-  SystemRunner sys;
-  const fs::path pid_file = tmp / "/pid";
-  CommandResult result;
-  auto elapsed = time_of([&] {
-    result = sys.runner.run(
-        Command{"sh", {"-c", "sleep 30 & echo $! > " + pid_file.string() + "; sleep 30"}, 300ms});
-  });
-  CHECK(result.timed_out);
-  CHECK(elapsed < 5s);
-  CHECK(process_ends(read_pid(pid_file)));
+  TimedOutRun run("sleep 30 & echo $! > $PID_FILE; sleep 30");
+  CHECK(run.result.timed_out);
+  CHECK(run.elapsed < 5s);
+  CHECK(process_ends(run.recorded_pid()));
 }
 
 TEST_CASE("ProcessRunner stops waiting for a grandchild in another session", "[host]") {
-  TempRoot tmp;
-  SystemRunner sys;
-  const fs::path pid_file = tmp / "/pid";
   // setsid puts the grandchild beyond the process-group kill; only the grace period ends it.
-  CommandResult result;
-  auto elapsed = time_of([&] {
-    result = sys.runner.run(Command{
-        "sh", {"-c", "setsid sleep 30 & echo $! > " + pid_file.string() + "; sleep 30"}, 300ms});
-  });
-  CHECK(result.timed_out);
-  CHECK(elapsed < 15s);
-  pid_t grandchild = read_pid(pid_file);
+  TimedOutRun run("setsid sleep 30 & echo $! > $PID_FILE; sleep 30");
+  CHECK(run.result.timed_out);
+  CHECK(run.elapsed < 15s);
+  pid_t grandchild = run.recorded_pid();
   if (process_alive(grandchild)) ::kill(grandchild, SIGKILL);
 }
 
