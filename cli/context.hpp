@@ -30,5 +30,10 @@ struct Context {
 
 // One per subcommand, in --help order (STYLE.md 3).
 void register_detect(CLI::App& app, Context& ctx);
+void register_plan(CLI::App& app, Context& ctx);
+void register_apply(CLI::App& app, Context& ctx);
+void register_configure(CLI::App& app, Context& ctx);
+void register_status(CLI::App& app, Context& ctx);
+void register_revert(CLI::App& app, Context& ctx);
 
 }  // namespace gns::cli

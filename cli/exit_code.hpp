@@ -8,6 +8,9 @@ enum class ExitCode : int {
   error = 1,   // something failed; the message on stderr says what
   usage = 2,   // the command line was wrong; nothing was done
   no_gpu = 3,  // detect found no NVIDIA GPU (not an error: the host simply has none)
+  locked = 4,  // another run held the lock past --lock-timeout; nothing was done
+  invalid_config = 5,  // a config file could not be understood (file:line:col); nothing written
+  revert_refused = 6,  // revert would discard changes made after apply; see --force
 };
 
 }  // namespace gns::cli

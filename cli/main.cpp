@@ -8,6 +8,8 @@
 #include "context.hpp"
 #include "error.hpp"
 #include "exit_code.hpp"
+#include "host/host_lock.hpp"
+#include "stages/engine.hpp"
 
 #ifndef GNS_VERSION
 #define GNS_VERSION "unknown"
@@ -21,8 +23,13 @@ constexpr const char* k_footer = R"(Examples:
   gpu-node-setup detect --json                  # the same as one JSON document
   gpu-node-setup --root /host detect            # a host mounted at /host (DaemonSet)
   gpu-node-setup detect --pci-dump lspci-x.txt  # hardware captured with `lspci -xxx`
+  gpu-node-setup configure --runtime=containerd # add the NVIDIA runtime, make it the default
+  gpu-node-setup plan                           # what apply would change, as diffs
+  gpu-node-setup apply && gpu-node-setup status # do it; then applied / pending / drifted
+  gpu-node-setup revert                         # undo it, byte for byte
 
-Exit status: 0 ok (detect: a GPU was found), 1 error, 2 usage error, 3 no NVIDIA GPU.)";
+Exit status: 0 ok (detect: a GPU was found), 1 error, 2 usage error, 3 no NVIDIA GPU,
+4 locked by another run, 5 a config file cannot be understood, 6 revert refused.)";
 
 void add_global_flags(CLI::App& app, Context& ctx) {
   app.add_option("--root", ctx.root,
@@ -36,6 +43,15 @@ void add_global_flags(CLI::App& app, Context& ctx) {
   app.add_flag("--json", ctx.json, "Print one JSON document instead of text");
   auto* verbose = app.add_flag("-v,--verbose", ctx.verbose, "Also log each step and command");
   app.add_flag("-q,--quiet", ctx.quiet, "Print only warnings and errors")->excludes(verbose);
+}
+
+// The one place that maps a failure to an exit status (README.md "Exit codes").
+ExitCode exit_code_for(const std::exception& e) {
+  if (dynamic_cast<const UsageError*>(&e)) return ExitCode::usage;
+  if (dynamic_cast<const host::LockTimeout*>(&e)) return ExitCode::locked;
+  if (dynamic_cast<const ConfigError*>(&e)) return ExitCode::invalid_config;
+  if (dynamic_cast<const stages::RevertRefused*>(&e)) return ExitCode::revert_refused;
+  return ExitCode::error;
 }
 
 }  // namespace
@@ -54,18 +70,20 @@ int main(int argc, char** argv) {
   Context ctx;
   add_global_flags(app, ctx);
   register_detect(app, ctx);
+  register_plan(app, ctx);
+  register_apply(app, ctx);
+  register_configure(app, ctx);
+  register_status(app, ctx);
+  register_revert(app, ctx);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int status = app.exit(e);  // prints --help / --version, or the parse error
     return status == 0 ? 0 : static_cast<int>(ExitCode::usage);
-  } catch (const gns::UsageError& e) {
-    std::cerr << "gpu-node-setup: error: " << e.what() << "\n";
-    return static_cast<int>(ExitCode::usage);
   } catch (const std::exception& e) {
     std::cerr << "gpu-node-setup: error: " << e.what() << "\n";
-    return static_cast<int>(ExitCode::error);
+    return static_cast<int>(exit_code_for(e));
   }
   // Checked after parsing, so that an unknown word is reported as unknown, not as missing.
   if (app.get_subcommands().empty()) {

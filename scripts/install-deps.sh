@@ -17,6 +17,9 @@ packages=(
   # test oracles and helpers: the real lspci, its pci.ids, jq for JSON checks,
   # bzip2 to unpack the sysfs tarballs in ../shared/fixtures/pci/sysfs
   pciutils pci.ids jq bzip2 tar
+  # diff and patch check util/unified_diff: `patch` must turn before into after with our
+  # output, and it must be as short as `diff -u`'s. (diffutils is essential, patch is not.)
+  diffutils patch
 )
 
 missing=()

@@ -2,10 +2,27 @@
 // The one resolved value that src/ sees (STYLE.md 4): flags and, later, the config file
 // become Settings; tests build it directly and never run CLI11.
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace gns {
+
+enum class DryRun { no, yes };
+
+enum class RuntimeKind { docker, containerd, crio, k3s };
+
+struct RuntimeSettings {
+  std::optional<RuntimeKind> runtime;      // nullopt: the one installed (apply decides)
+  std::optional<std::string> config_path;  // host path; nullopt: the runtime's usual file
+  std::string runtime_name = "nvidia";
+  std::string runtime_path = "/usr/bin/nvidia-container-runtime";
+  bool set_as_default = true;
+  bool cdi = false;      // docker: features.cdi
+  bool restart = true;   // restart the service after an effective change (root "/" only)
+};
 
 struct Settings {
   // The host's root directory (--root); "/" is the machine the tool runs on.
@@ -13,6 +30,9 @@ struct Settings {
   // Read PCI from this `lspci -x` dump (--pci-dump) instead of <root>/sys/bus/pci. A path on
   // the machine running the tool, not under the root: it is input, not host state.
   std::optional<std::filesystem::path> pci_dump;
+  RuntimeSettings runtime;
+  // How long to wait for another run's lock (--lock-timeout).
+  std::chrono::milliseconds lock_timeout{std::chrono::seconds(60)};
 };
 
 }  // namespace gns

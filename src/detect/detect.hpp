@@ -60,7 +60,7 @@ struct DetectReport {
 PciReport classify(pci::PciScan scan);
 
 // Reads PCI (the dump in `settings`, else the root's sysfs) and the host facts under `root`.
-// Throws ConfigError for an unusable dump, Error when PCI cannot be read at all.
+// Throws Error for an unusable dump or when PCI cannot be read at all.
 DetectReport detect(const host::HostRoot& root, const Settings& settings);
 
 }  // namespace gns::detect

@@ -167,11 +167,10 @@ PciScan scan_dump(const std::filesystem::path& dump_path) {
     // libpci says "dump: Cannot open X: ..." or "dump: Malformed line"; name the file once.
     std::string message = e.what();
     if (message.rfind("dump: ", 0) == 0) message.erase(0, 6);
-    throw ConfigError(shown, 0, 0, "not a usable lspci -x dump: " + message);
+    throw Error(shown + ": not a usable lspci -x dump: " + message);
   }
   if (result.functions.empty())
-    throw ConfigError(shown, 0, 0,
-                      "holds no PCI function; expected `lspci -x` (or -xxx, -xxxx) output");
+    throw Error(shown + ": holds no PCI function; expected `lspci -x` (or -xxx, -xxxx) output");
   return result;
 }
 

@@ -16,8 +16,9 @@ struct PciScan {
 };
 
 // Reads the dump file at `dump_path` (a path on this machine, not under --root).
-// Throws ConfigError naming the file when it is missing, unreadable, malformed, or holds
-// no function at all (a file that is not an lspci -x dump).
+// Throws Error naming the file when it is missing, unreadable, malformed, or holds no
+// function at all (a file that is not an lspci -x dump). Not a ConfigError: a dump is input
+// data, not a configuration of the host (exit status 1, not 5).
 PciScan scan_dump(const std::filesystem::path& dump_path);
 
 // Reads the sysfs PCI tree at `sysfs_bus_pci` (the real path of a /sys/bus/pci directory).

@@ -1,0 +1,69 @@
+// `gpu-node-setup apply`: run every stage that is not yet applied; `plan`: say what apply
+// would do. Both take the runtime stage's flags; the runtime is the installed one unless
+// --runtime names it.
+
+#include <iostream>
+
+#include "context.hpp"
+#include "host/runner.hpp"
+#include "render_plan.hpp"
+#include "stage_flags.hpp"
+
+namespace gns::cli {
+namespace {
+
+struct ApplyOptions {
+  StageFlags stage;
+  RuntimeFlags runtime;
+};
+
+void run_apply(const Context& ctx, const ApplyOptions& options, RunKind kind) {
+  const Settings settings = resolve_settings(ctx, options.stage, options.runtime);
+  const host::HostRoot root(settings.root);
+  host::ProcessRunner runner(root, ctx.log_sink());
+  const stages::StageContext stage_ctx{root, runner};
+  auto stages = stages::select_stages(settings, options.stage.stages);
+  bool dry = kind == RunKind::plan || options.stage.dry_run;
+  auto runs = stages::apply_stages(stage_ctx, settings, stages, dry ? DryRun::yes : DryRun::no);
+  render_runs(std::cout, runs, dry ? RunKind::plan : RunKind::apply, ctx.json);
+}
+
+}  // namespace
+
+void register_plan(CLI::App& app, Context& ctx) {
+  auto options = std::make_shared<ApplyOptions>();
+  auto* cmd = app.add_subcommand("plan", "Show what apply would change: a diff of every file and "
+                                         "the commands; changes nothing");
+  add_stages_flag(cmd, options->stage);
+  add_runtime_flags(cmd, options->runtime, false);
+  cmd->footer("Examples:\n  gpu-node-setup plan\n  gpu-node-setup plan --runtime=containerd --json");
+  cmd->callback([&ctx, options] { run_apply(ctx, *options, RunKind::plan); });
+}
+
+void register_apply(CLI::App& app, Context& ctx) {
+  auto options = std::make_shared<ApplyOptions>();
+  auto* cmd = app.add_subcommand("apply", "Run every stage that is not yet applied; a second run "
+                                          "changes nothing and restarts nothing");
+  add_stages_flag(cmd, options->stage);
+  add_mutation_flags(cmd, options->stage);
+  add_runtime_flags(cmd, options->runtime, false);
+  cmd->footer("Examples:\n  gpu-node-setup apply\n  gpu-node-setup apply --dry-run\n"
+              "  gpu-node-setup apply --stages runtime --runtime=docker --no-restart");
+  cmd->callback([&ctx, options] { run_apply(ctx, *options, RunKind::apply); });
+}
+
+void register_configure(CLI::App& app, Context& ctx) {
+  auto options = std::make_shared<ApplyOptions>();
+  options->stage.stages = {"runtime"};
+  auto* cmd = app.add_subcommand(
+      "configure", "Add the NVIDIA runtime to one container runtime and make it the default "
+                   "(the runtime stage on its own)");
+  add_mutation_flags(cmd, options->stage);
+  add_runtime_flags(cmd, options->runtime, true);
+  cmd->footer("Examples:\n  gpu-node-setup configure --runtime=containerd\n"
+              "  gpu-node-setup configure --runtime=docker --dry-run\n"
+              "  gpu-node-setup --root /host configure --runtime=containerd --no-restart");
+  cmd->callback([&ctx, options] { run_apply(ctx, *options, RunKind::apply); });
+}
+
+}  // namespace gns::cli

@@ -1,0 +1,78 @@
+#include "render_plan.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "error.hpp"
+#include "util/unified_diff.hpp"
+
+namespace gns::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string_view action_of(const stages::FileEdit& edit) {
+  if (!edit.before) return "create";
+  if (!edit.after) return "delete";
+  return "modify";
+}
+
+std::string diff_of(const stages::FileEdit& edit) {
+  return util::unified_diff(edit.before.value_or(""), edit.after.value_or(""),
+                            edit.before ? edit.path : "/dev/null",
+                            edit.after ? edit.path : "/dev/null");
+}
+
+// snapper's summary: "create:0 modify:1 delete:0, 1 command", or "nothing to do".
+std::string counts_of(const stages::StagePlan& plan) {
+  if (plan.empty()) return "nothing to do";
+  int create = 0, modify = 0, remove = 0;
+  for (const auto& edit : plan.edits) {
+    auto action = action_of(edit);
+    (action == "create" ? create : action == "delete" ? remove : modify)++;
+  }
+  return "create:" + std::to_string(create) + " modify:" + std::to_string(modify) +
+         " delete:" + std::to_string(remove) + ", " + std::to_string(plan.commands.size()) +
+         (plan.commands.size() == 1 ? " command" : " commands");
+}
+
+void render_text(std::ostream& out, const stages::StageRun& run, RunKind kind) {
+  out << run.plan.stage << ": " << counts_of(run.plan) << "\n";
+  for (const auto& edit : run.plan.edits) out << diff_of(edit);
+  const char* verb = kind == RunKind::plan ? "would run" : "ran";
+  for (const auto& planned : run.plan.commands)
+    out << verb << ": " << format_command_line(planned.command.argv()) << "  (" << planned.reason << ")\n";
+  for (const auto& note : run.plan.notes) out << "note: " << note << "\n";
+  if (kind != RunKind::plan && !run.plan.empty())
+    out << run.plan.stage << ": " << (kind == RunKind::revert ? "reverted, " : "applied, ")
+        << run.outcome.files_written << " file(s) written, " << run.outcome.commands_run
+        << " command(s) run\n";
+}
+
+json run_json(const stages::StageRun& run) {
+  json files = json::array(), commands = json::array();
+  for (const auto& edit : run.plan.edits)
+    files.push_back({{"path", edit.path}, {"action", action_of(edit)}, {"diff", diff_of(edit)}});
+  for (const auto& planned : run.plan.commands)
+    commands.push_back({{"argv", planned.command.argv()}, {"reason", planned.reason}});
+  return {{"stage", run.plan.stage},     {"files", files},
+          {"commands", commands},        {"notes", run.plan.notes},
+          {"files_written", run.outcome.files_written},
+          {"commands_run", run.outcome.commands_run}};
+}
+
+}  // namespace
+
+void render_runs(std::ostream& out, const std::vector<stages::StageRun>& runs, RunKind kind,
+                 bool json_output) {
+  if (json_output) {
+    json document = {{"schema_version", 1},
+                     {"action", kind == RunKind::plan ? "plan" : kind == RunKind::apply ? "apply" : "revert"},
+                     {"stages", json::array()}};
+    for (const auto& run : runs) document["stages"].push_back(run_json(run));
+    out << document.dump(2) << "\n";
+    return;
+  }
+  for (const auto& run : runs) render_text(out, run, kind);
+}
+
+}  // namespace gns::cli

@@ -1,0 +1,62 @@
+#include "stage_flags.hpp"
+
+#include "error.hpp"
+#include "stages/runtime_stage.hpp"
+
+namespace gns::cli {
+
+void add_stages_flag(CLI::App* cmd, StageFlags& flags) {
+  cmd->add_option("--stages", flags.stages, "Only these stages (comma-separated; today: runtime)")
+      ->delimiter(',')
+      ->option_text("LIST");
+}
+
+void add_mutation_flags(CLI::App* cmd, StageFlags& flags) {
+  cmd->add_flag("--dry-run", flags.dry_run,
+                "Print the diff of every file and the commands it would run, then stop; "
+                "changes nothing");
+  cmd->add_option("--lock-timeout", flags.lock_timeout_s,
+                  "Seconds to wait while another gpu-node-setup run holds the lock (default 60); "
+                  "then exit 4")
+      ->check(CLI::NonNegativeNumber)
+      ->option_text("SECONDS");
+}
+
+void add_runtime_flags(CLI::App* cmd, RuntimeFlags& flags, bool require_runtime) {
+  auto* runtime = cmd->add_option("--runtime", flags.runtime,
+                                  "Container runtime to configure: docker, containerd, crio, k3s" +
+                                      std::string(require_runtime ? "" : " (default: the installed one)"))
+                      ->check(CLI::IsMember({"docker", "containerd", "crio", "k3s"}));
+  if (require_runtime) runtime->required();
+  cmd->add_option("--config", flags.config,
+                  "The runtime's config file, a host path under --root (default: its usual one, "
+                  "e.g. /etc/containerd/config.toml)")
+      ->option_text("PATH");
+  cmd->add_option("--runtime-name", flags.runtime_name, "Name of the NVIDIA runtime (default nvidia)");
+  cmd->add_option("--runtime-path", flags.runtime_path,
+                  "The NVIDIA runtime's binary (default /usr/bin/nvidia-container-runtime)");
+  cmd->add_flag("--set-as-default,!--no-set-as-default", flags.set_as_default,
+                "Make it the default runtime (default: yes), so pods and containers get GPUs "
+                "without naming the runtime");
+  cmd->add_flag("--cdi", flags.cdi, "docker: also enable CDI (features.cdi)");
+  cmd->add_flag("--no-restart", flags.no_restart,
+                "Do not restart the runtime after a change; it takes effect at its next start");
+}
+
+Settings resolve_settings(const Context& ctx, const StageFlags& stage, const RuntimeFlags& runtime) {
+  Settings settings = ctx.settings();
+  if (!runtime.runtime.empty()) settings.runtime.runtime = stages::parse_runtime_kind(runtime.runtime);
+  if (!runtime.config.empty()) {
+    if (runtime.config.front() != '/') throw UsageError("--config must be an absolute host path");
+    settings.runtime.config_path = runtime.config;
+  }
+  settings.runtime.runtime_name = runtime.runtime_name;
+  settings.runtime.runtime_path = runtime.runtime_path;
+  settings.runtime.set_as_default = runtime.set_as_default;
+  settings.runtime.cdi = runtime.cdi;
+  settings.runtime.restart = !runtime.no_restart;
+  settings.lock_timeout = std::chrono::milliseconds(static_cast<long>(stage.lock_timeout_s * 1000));
+  return settings;
+}
+
+}  // namespace gns::cli

@@ -1,0 +1,41 @@
+#pragma once
+// Flags shared by the commands that plan, apply and revert stages.
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "context.hpp"
+#include "settings.hpp"
+
+namespace gns::cli {
+
+struct StageFlags {
+  std::vector<std::string> stages;  // empty: every stage
+  bool dry_run = false;
+  double lock_timeout_s = 60;
+  bool force = false;
+};
+
+struct RuntimeFlags {
+  std::string runtime;      // empty: the installed one
+  std::string config;
+  std::string runtime_name = "nvidia";
+  std::string runtime_path = "/usr/bin/nvidia-container-runtime";
+  bool set_as_default = true;
+  bool cdi = false;
+  bool no_restart = false;
+};
+
+// --stages on `cmd`.
+void add_stages_flag(CLI::App* cmd, StageFlags& flags);
+// --dry-run and --lock-timeout on `cmd` (the commands that change the host).
+void add_mutation_flags(CLI::App* cmd, StageFlags& flags);
+// The runtime stage's flags on `cmd`; `require_runtime` makes --runtime mandatory.
+void add_runtime_flags(CLI::App* cmd, RuntimeFlags& flags, bool require_runtime);
+
+// The Settings that the global flags, `stage` and `runtime` flags describe.
+// Throws UsageError for an unknown --runtime.
+Settings resolve_settings(const Context& ctx, const StageFlags& stage, const RuntimeFlags& runtime);
+
+}  // namespace gns::cli

@@ -1,0 +1,54 @@
+// `gpu-node-setup status`: each stage applied, pending, drifted or not applicable.
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "context.hpp"
+#include "host/runner.hpp"
+#include "stage_flags.hpp"
+#include "stages/orchestrator.hpp"
+#include "table.hpp"
+
+namespace gns::cli {
+namespace {
+
+struct StatusOptions {
+  StageFlags stage;
+  RuntimeFlags runtime;
+};
+
+void run_status(const Context& ctx, const StatusOptions& options) {
+  const Settings settings = resolve_settings(ctx, options.stage, options.runtime);
+  const host::HostRoot root(settings.root);
+  host::ProcessRunner runner(root, ctx.log_sink());
+  auto stages = stages::select_stages(settings, options.stage.stages);
+  auto statuses = stages::stage_status({root, runner}, stages);
+  if (ctx.json) {
+    nlohmann::ordered_json document = {{"schema_version", 1}, {"stages", nlohmann::ordered_json::array()}};
+    for (const auto& status : statuses)
+      document["stages"].push_back({{"stage", status.stage},
+                                    {"state", stages::to_string(status.inspection.state)},
+                                    {"detail", status.inspection.detail}});
+    std::cout << document.dump(2) << "\n";
+    return;
+  }
+  TextTable table({"STAGE", "STATE", "DETAIL"});
+  for (const auto& status : statuses)
+    table.add_row({status.stage, std::string(stages::to_string(status.inspection.state)),
+                   status.inspection.detail});
+  table.print(std::cout, "");
+}
+
+}  // namespace
+
+void register_status(CLI::App& app, Context& ctx) {
+  auto options = std::make_shared<StatusOptions>();
+  auto* cmd = app.add_subcommand("status", "Say for each stage whether it is applied, pending, "
+                                           "drifted (changed since apply) or not applicable");
+  add_stages_flag(cmd, options->stage);
+  add_runtime_flags(cmd, options->runtime, false);
+  cmd->footer("Examples:\n  gpu-node-setup status\n  gpu-node-setup status --json");
+  cmd->callback([&ctx, options] { run_status(ctx, *options); });
+}
+
+}  // namespace gns::cli

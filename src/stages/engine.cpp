@@ -1,0 +1,121 @@
+#include "engine.hpp"
+
+#include <algorithm>
+
+#include "../util/sha256.hpp"
+
+namespace gns::stages {
+namespace {
+
+std::optional<std::string> sha_of(const std::optional<std::string>& bytes) {
+  if (!bytes) return std::nullopt;
+  return util::sha256_hex(*bytes);
+}
+
+void write_edit(const host::HostRoot& root, const FileEdit& edit) {
+  if (edit.after) {
+    root.write_atomic(edit.path, *edit.after, edit.mode_if_new);
+  } else if (root.exists(edit.path)) {
+    std::error_code ec;
+    std::filesystem::remove(root.resolve(edit.path), ec);
+    if (ec) throw Error("cannot remove " + root.resolve(edit.path).string() + ": " + ec.message());
+  }
+}
+
+int run_commands(const StageContext& ctx, const StagePlan& plan, Journal* journal) {
+  int count = 0;
+  for (const auto& planned : plan.commands) {
+    ctx.runner.run_checked(planned.command);
+    ++count;
+    // `systemctl restart X` is the one command a journal needs to know about.
+    const auto& args = planned.command.args;
+    if (journal && planned.command.program == "systemctl" && args.size() == 2 && args[0] == "restart") {
+      journal->record_restart(plan.stage, args[1]);
+      journal->save(ctx.root);
+    }
+  }
+  return count;
+}
+
+// How a journaled file stands now against what apply left.
+enum class FileStanding { as_before, as_applied, changed_since };
+
+FileStanding standing_of(const FileRecord& file, const std::optional<std::string>& now) {
+  auto now_sha = sha_of(now);
+  if (now_sha == file.sha256_before) return FileStanding::as_before;
+  if (now_sha == file.sha256_after) return FileStanding::as_applied;
+  return FileStanding::changed_since;
+}
+
+std::vector<PlannedCommand> restarts_for(const StageContext& ctx, const StageRecord& record) {
+  std::vector<PlannedCommand> commands;
+  if (!ctx.root.is_system_root()) return commands;
+  for (const auto& service : record.restarted)
+    commands.push_back({host::Command{"systemctl", {"restart", service}, std::chrono::seconds(120)},
+                        service + " reads its configuration only when it starts"});
+  return commands;
+}
+
+}  // namespace
+
+ApplyOutcome apply_plan(const StageContext& ctx, Journal& journal, const StagePlan& plan) {
+  ApplyOutcome outcome;
+  if (!plan.undo.empty()) journal.record_undo(plan.stage, plan.undo);
+  for (const auto& edit : plan.edits) {
+    // Journal and backup first: a crash after this line leaves a revertible record.
+    journal.record_file(ctx.root, plan.stage, edit.path, edit.before, sha_of(edit.after));
+    journal.save(ctx.root);
+    write_edit(ctx.root, edit);
+    ++outcome.files_written;
+  }
+  outcome.commands_run = run_commands(ctx, plan, &journal);
+  if (plan.edits.empty() && outcome.commands_run == 0) return outcome;
+  journal.save(ctx.root);
+  return outcome;
+}
+
+StagePlan plan_revert(const StageContext& ctx, const Journal& journal, const Stage& stage,
+                      Force force) {
+  StagePlan plan;
+  plan.stage = std::string(stage.name());
+  const StageRecord* record = journal.find(plan.stage);
+  if (record == nullptr) return plan;
+  std::vector<std::string> changed;
+  for (auto file = record->files.rbegin(); file != record->files.rend(); ++file) {
+    auto now = ctx.root.read_if_exists(file->path);
+    FileStanding standing = standing_of(*file, now);
+    if (standing == FileStanding::as_before) continue;
+    std::optional<std::string> target;
+    if (file->backup) target = ctx.root.read(*file->backup);
+    if (standing == FileStanding::changed_since) {
+      changed.push_back(file->path);
+      if (now && force == Force::yes)
+        if (auto kept = stage.remove_own_changes(file->path, *now, record->undo)) target = kept;
+    }
+    plan.edits.push_back({file->path, now, target, 0644});
+  }
+  if (!changed.empty() && force == Force::no) {
+    std::string list;
+    for (const auto& path : changed) list += "\n  " + path;
+    throw RevertRefused("these files changed after gpu-node-setup configured them; revert would "
+                        "throw those changes away:" + list +
+                        "\nLook at them; revert --force takes out only what gpu-node-setup added "
+                        "and keeps the rest");
+  }
+  if (!plan.edits.empty()) plan.commands = restarts_for(ctx, *record);
+  return plan;
+}
+
+ApplyOutcome apply_revert(const StageContext& ctx, Journal& journal, const StagePlan& plan) {
+  ApplyOutcome outcome;
+  for (const auto& edit : plan.edits) {
+    write_edit(ctx.root, edit);
+    ++outcome.files_written;
+  }
+  outcome.commands_run = run_commands(ctx, plan, nullptr);
+  journal.erase(plan.stage);
+  journal.save(ctx.root);
+  return outcome;
+}
+
+}  // namespace gns::stages

@@ -1,0 +1,172 @@
+#include "runtime_stage.hpp"
+
+#include "../config/containerd_config.hpp"
+#include "../config/daemon_json.hpp"
+#include "../error.hpp"
+#include "../host/container_runtimes.hpp"
+
+namespace gns::stages {
+namespace {
+
+constexpr auto k_restart_timeout = std::chrono::seconds(120);
+
+bool is_installed(const std::vector<host::ContainerRuntime>& runtimes, std::string_view name) {
+  for (const auto& runtime : runtimes)
+    if (runtime.name == name) return true;
+  return false;
+}
+
+// The major version of the installed containerd ("containerd github.com/... v1.6.20 ..."),
+// asked only when a fresh config must be written and its version chosen.
+int containerd_major_version(const StageContext& ctx) {
+  auto result = ctx.runner.run(host::Command{"containerd", {"--version"}, std::chrono::seconds(10)});
+  auto v = result.out.find(" v");
+  if (!result.succeeded() || v == std::string::npos || v + 2 >= result.out.size()) return 1;
+  return result.out[v + 2] - '0';
+}
+
+}  // namespace
+
+std::string_view to_string(RuntimeKind kind) {
+  switch (kind) {
+    case RuntimeKind::docker: return "docker";
+    case RuntimeKind::containerd: return "containerd";
+    case RuntimeKind::crio: return "crio";
+    case RuntimeKind::k3s: break;
+  }
+  return "k3s";
+}
+
+std::optional<RuntimeKind> parse_runtime_kind(std::string_view name) {
+  for (auto kind : {RuntimeKind::docker, RuntimeKind::containerd, RuntimeKind::crio, RuntimeKind::k3s})
+    if (to_string(kind) == name) return kind;
+  return std::nullopt;
+}
+
+RuntimeKind choose_runtime(const host::HostRoot& root, std::optional<RuntimeKind> wanted) {
+  if (wanted) return *wanted;
+  auto runtimes = host::find_container_runtimes(root);
+  if (is_installed(runtimes, "k3s")) return RuntimeKind::k3s;
+  if (is_installed(runtimes, "crio")) return RuntimeKind::crio;
+  // Docker runs on containerd too; containerd is the node's runtime only when Kubernetes
+  // talks to it, which a kubelet or a config of its own shows.
+  bool docker = is_installed(runtimes, "docker");
+  if (is_installed(runtimes, "containerd") &&
+      (!docker || root.find_executable("kubelet") || root.exists("/etc/containerd/config.toml")))
+    return RuntimeKind::containerd;
+  if (docker) return RuntimeKind::docker;
+  throw Error("no container runtime found under " + root.root().string() +
+              " (looked for docker, containerd, crio, k3s); name one with --runtime");
+}
+
+std::string RuntimeStage::config_path(RuntimeKind kind) const {
+  if (m_settings.config_path) return *m_settings.config_path;
+  switch (kind) {
+    case RuntimeKind::docker: return "/etc/docker/daemon.json";
+    case RuntimeKind::containerd: return "/etc/containerd/config.toml";
+    case RuntimeKind::crio: return "/etc/crio/crio.conf.d/99-nvidia.conf";
+    case RuntimeKind::k3s: break;
+  }
+  return "/etc/rancher/k3s/config.yaml";
+}
+
+Inspection RuntimeStage::inspect(const StageContext& ctx, bool applied_before) const {
+  if (!m_settings.runtime && host::find_container_runtimes(ctx.root).empty())
+    return {StageState::not_applicable, "no container runtime is installed"};
+  RuntimeKind kind = choose_runtime(ctx.root, m_settings.runtime);
+  StagePlan wanted = plan(ctx);
+  std::string what = std::string(to_string(kind)) + " (" + config_path(kind) + ")";
+  if (wanted.edits.empty()) return {StageState::applied, what + " has the " + m_settings.runtime_name + " runtime"};
+  if (applied_before)
+    return {StageState::drifted, what + " no longer holds what gpu-node-setup configured"};
+  return {StageState::pending, what + " does not have the " + m_settings.runtime_name + " runtime yet"};
+}
+
+StagePlan RuntimeStage::plan(const StageContext& ctx) const {
+  switch (choose_runtime(ctx.root, m_settings.runtime)) {
+    case RuntimeKind::docker: return plan_docker(ctx);
+    case RuntimeKind::containerd: return plan_containerd(ctx);
+    case RuntimeKind::crio:
+    case RuntimeKind::k3s: break;
+  }
+  throw Error("configuring CRI-O and k3s is not built yet; docker and containerd are");
+}
+
+StagePlan RuntimeStage::plan_docker(const StageContext& ctx) const {
+  StagePlan plan;
+  plan.stage = std::string(name());
+  const std::string path = config_path(RuntimeKind::docker);
+  auto before = ctx.root.read_if_exists(path);
+  config::DockerRuntimeSettings wanted{m_settings.runtime_name, m_settings.runtime_path,
+                                       m_settings.set_as_default, m_settings.cdi};
+  auto edit = config::configure_docker_runtime(before.value_or(""), path, wanted);
+  if (!edit.changed && before) return plan;
+  plan.edits.push_back({path, before, edit.text, 0644});
+  plan.undo["docker"] = {{"config", path},
+                         {"runtime_name", m_settings.runtime_name},
+                         {"previous_default", edit.previous_default ? nlohmann::json(*edit.previous_default) : nlohmann::json(nullptr)}};
+  add_restart(ctx, "docker", plan);
+  return plan;
+}
+
+StagePlan RuntimeStage::plan_containerd(const StageContext& ctx) const {
+  StagePlan plan;
+  plan.stage = std::string(name());
+  const std::string path = config_path(RuntimeKind::containerd);
+  auto before = ctx.root.read_if_exists(path);
+  bool blank = !before || before->find_first_not_of(" \t\r\n") == std::string::npos;
+  // containerd 2.x reads version 3 configs; 1.x (Debian 12's) version 2.
+  int64_t version_if_empty = blank && containerd_major_version(ctx) >= 2 ? 3 : 2;
+  config::ContainerdRuntimeSettings wanted{m_settings.runtime_name, m_settings.runtime_path,
+                                           m_settings.set_as_default};
+  auto edit = config::configure_containerd_runtime(before.value_or(""), path, version_if_empty, wanted);
+  if (!edit.changed && before) return plan;
+  plan.edits.push_back({path, before, edit.text, 0644});
+  plan.undo["containerd"] = {{"config", path},
+                             {"runtime_name", m_settings.runtime_name},
+                             {"runtime_added", edit.runtime_added},
+                             {"previous_default", edit.previous_default ? nlohmann::json(*edit.previous_default) : nlohmann::json(nullptr)}};
+  if (edit.cri_disabled)
+    plan.notes.push_back(path + " disables the CRI plugin (disabled_plugins): Kubernetes cannot "
+                                "use containerd here until it is enabled");
+  add_restart(ctx, "containerd", plan);
+  return plan;
+}
+
+void RuntimeStage::add_restart(const StageContext& ctx, const std::string& service,
+                               StagePlan& plan) const {
+  if (!m_settings.restart) {
+    plan.notes.push_back(service + " was not restarted (--no-restart): the change takes effect when it next starts");
+    return;
+  }
+  if (!ctx.root.is_system_root()) {
+    plan.notes.push_back("--root is not /: the change takes effect when " + service + " next starts there");
+    return;
+  }
+  auto active = ctx.runner.run(host::Command{"systemctl", {"is-active", "--quiet", service}, std::chrono::seconds(10)});
+  if (!active.succeeded()) {
+    plan.notes.push_back(service + " is not running: the change takes effect when it starts");
+    return;
+  }
+  plan.commands.push_back({host::Command{"systemctl", {"restart", service}, k_restart_timeout},
+                           service + " reads its configuration only when it starts"});
+}
+
+std::optional<std::string> RuntimeStage::remove_own_changes(const std::string& path,
+                                                            const std::string& current,
+                                                            const nlohmann::json& undo) const {
+  for (const char* runtime : {"docker", "containerd"}) {
+    if (!undo.contains(runtime) || undo[runtime].value("config", "") != path) continue;
+    const auto& record = undo[runtime];
+    std::optional<std::string> previous;
+    if (record["previous_default"].is_string()) previous = record["previous_default"].get<std::string>();
+    const auto name_added = record["runtime_name"].get<std::string>();
+    if (std::string_view(runtime) == "docker")
+      return config::remove_docker_runtime(current, path, name_added, previous).text;
+    auto keep = record.value("runtime_added", true) ? config::KeepRuntime::no : config::KeepRuntime::yes;
+    return config::remove_containerd_runtime(current, path, name_added, previous, keep).text;
+  }
+  return std::nullopt;
+}
+
+}  // namespace gns::stages

@@ -1,0 +1,46 @@
+#pragma once
+// The runtime stage: wires the NVIDIA runtime into the node's container runtime and makes it
+// the default, by editing the runtime's own config surgically, then restarts the runtime only
+// when that changed something.
+
+#include <optional>
+#include <string>
+
+#include "../settings.hpp"
+#include "stage.hpp"
+
+namespace gns::stages {
+
+// "docker", "containerd", "crio", "k3s".
+std::string_view to_string(RuntimeKind kind);
+
+// Parses a --runtime value; nullopt for an unknown name.
+std::optional<RuntimeKind> parse_runtime_kind(std::string_view name);
+
+// The runtime to configure under `root`: `wanted` when given, else the one installed
+// (k3s, then CRI-O, then containerd unless only Docker uses it, then Docker).
+// Throws Error when none is installed and none was asked for.
+RuntimeKind choose_runtime(const host::HostRoot& root, std::optional<RuntimeKind> wanted);
+
+class RuntimeStage : public Stage {
+public:
+  explicit RuntimeStage(RuntimeSettings settings) : m_settings(std::move(settings)) {}
+
+  std::string_view name() const override { return "runtime"; }
+  Inspection inspect(const StageContext& ctx, bool applied_before) const override;
+  StagePlan plan(const StageContext& ctx) const override;
+  std::optional<std::string> remove_own_changes(const std::string& path, const std::string& current,
+                                                const nlohmann::json& undo) const override;
+
+private:
+  // The config file `kind` reads (the --config override, or its usual path).
+  std::string config_path(RuntimeKind kind) const;
+  StagePlan plan_docker(const StageContext& ctx) const;
+  StagePlan plan_containerd(const StageContext& ctx) const;
+  // The restart that makes an edited config take effect, when it may and should run now.
+  void add_restart(const StageContext& ctx, const std::string& service, StagePlan& plan) const;
+
+  RuntimeSettings m_settings;
+};
+
+}  // namespace gns::stages

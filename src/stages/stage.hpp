@@ -1,0 +1,80 @@
+#pragma once
+// The contract every stage keeps (DESIGN.md "The stages"): inspect reads and judges, plan says
+// exactly what apply would do, apply does that and nothing more (stages/engine.hpp), revert
+// undoes it from the journal.
+
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../host/host_root.hpp"
+#include "../host/runner.hpp"
+
+namespace gns::stages {
+
+enum class StageState { applied, pending, drifted, not_applicable };
+
+// "applied", "pending", "drifted", "not_applicable".
+std::string_view to_string(StageState state);
+
+struct Inspection {
+  StageState state = StageState::not_applicable;
+  std::string detail;  // one line a person can act on
+};
+
+// One file as apply would leave it.
+struct FileEdit {
+  std::string path;                   // host path
+  std::optional<std::string> before;  // its bytes now; nullopt when absent
+  std::optional<std::string> after;   // its bytes after apply; nullopt to remove it
+  mode_t mode_if_new = 0644;
+};
+
+struct PlannedCommand {
+  host::Command command;
+  std::string reason;  // why it runs ("containerd reads its config only at start")
+};
+
+struct StagePlan {
+  std::string stage;
+  std::vector<FileEdit> edits;             // written first, in order
+  std::vector<PlannedCommand> commands;    // then run, in order
+  std::vector<std::string> notes;          // what a person should know
+  nlohmann::json undo = nlohmann::json::object();  // stage data kept for revert --force
+
+  bool empty() const { return edits.empty() && commands.empty(); }
+};
+
+// What every stage may touch: the host, its commands, and nothing else.
+struct StageContext {
+  const host::HostRoot& root;
+  host::Runner& runner;
+};
+
+class Stage {
+public:
+  virtual ~Stage() = default;
+  // The name used in --stages and in the journal ("runtime").
+  virtual std::string_view name() const = 0;
+  // Judges the host without changing it. `applied_before` says whether the journal holds a
+  // record of this stage. Throws ConfigError for a file it cannot understand.
+  virtual Inspection inspect(const StageContext& ctx, bool applied_before) const = 0;
+  // The exact edits and commands apply would make; empty when the host is as wanted.
+  // Throws ConfigError for a file it cannot understand (then nothing may be written).
+  virtual StagePlan plan(const StageContext& ctx) const = 0;
+  // For revert --force of a file someone changed after apply: `current` with only this
+  // stage's own additions taken out (per `undo`, the plan's undo data), so their later changes
+  // survive; nullopt when the stage cannot tell its additions apart (the original is restored).
+  virtual std::optional<std::string> remove_own_changes(const std::string& path,
+                                                        const std::string& current,
+                                                        const nlohmann::json& undo) const {
+    (void)path, (void)current, (void)undo;
+    return std::nullopt;
+  }
+};
+
+}  // namespace gns::stages
