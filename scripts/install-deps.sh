@@ -20,6 +20,9 @@ packages=(
   # diff and patch check util/unified_diff: `patch` must turn before into after with our
   # output, and it must be as short as `diff -u`'s. (diffutils is essential, patch is not.)
   diffutils patch
+  # the real runtimes that load what configure writes: containerd (`containerd config dump`,
+  # a daemon on private paths, `ctr plugins ls`) and docker.io (dockerd and its client)
+  containerd docker.io
 )
 
 missing=()

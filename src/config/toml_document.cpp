@@ -1,15 +1,62 @@
 #include "toml_document.hpp"
 
+#include <optional>
+
 #include "../error.hpp"
 
 namespace gns::config {
+namespace {
+
+struct Position {
+  unsigned line = 1;
+  unsigned column = 1;
+};
+
+// Where a multi-line string that never closes opens, if one does. toml++ reports such a
+// string at the end of the file, which is no help in a long config; containerd (and people)
+// point at its opening quotes. A small scan of strings and comments, nothing more.
+std::optional<Position> unterminated_multiline_start(std::string_view text) {
+  Position at;
+  std::optional<Position> open_at;
+  std::string_view open_quote;  // the delimiter of the string we are in, if any
+  for (size_t i = 0; i < text.size(); ++i) {
+    std::string_view rest = text.substr(i);
+    if (open_quote.empty()) {
+      if (rest.rfind("\"\"\"", 0) == 0 || rest.rfind("'''", 0) == 0) {
+        open_quote = rest.substr(0, 3), open_at = at, i += 2, at.column += 2;
+      } else if (text[i] == '"' || text[i] == '\'') {
+        open_quote = rest.substr(0, 1), open_at = at;
+      } else if (text[i] == '#') {
+        while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+      }
+    } else if (open_quote == "\"" && text[i] == '\\') {
+      ++i, ++at.column;  // an escaped character cannot close the string
+    } else if (rest.rfind(open_quote, 0) == 0) {
+      i += open_quote.size() - 1, at.column += static_cast<unsigned>(open_quote.size() - 1);
+      open_quote = {};
+    } else if (text[i] == '\n' && open_quote.size() == 1) {
+      open_quote = {};  // a one-line string ends at the line's end; toml++ reports that itself
+    }
+    if (text[i] == '\n') at = {at.line + 1, 1};
+    else ++at.column;
+  }
+  if (open_quote.size() == 3) return open_at;
+  return std::nullopt;
+}
+
+}  // namespace
 
 toml::table parse_toml(std::string_view text, const std::string& path) {
   try {
     return toml::parse(text, path);
   } catch (const toml::parse_error& e) {
-    const auto& where = e.source().begin;
-    throw ConfigError(path, where.line, where.column, std::string(e.description()));
+    auto where = e.source().begin;
+    std::string message(e.description());
+    if (auto start = unterminated_multiline_start(text)) {
+      where.line = start->line, where.column = start->column;
+      message = "multi-line string opened here is never closed";
+    }
+    throw ConfigError(path, where.line, where.column, message);
   }
 }
 

@@ -1,7 +1,11 @@
 #include "runtime_stage.hpp"
 
+#include <cctype>
+#include <sstream>
+
 #include "../config/containerd_config.hpp"
 #include "../config/daemon_json.hpp"
+#include "../config/toml_document.hpp"
 #include "../error.hpp"
 #include "../host/container_runtimes.hpp"
 
@@ -16,13 +20,31 @@ bool is_installed(const std::vector<host::ContainerRuntime>& runtimes, std::stri
   return false;
 }
 
-// The major version of the installed containerd ("containerd github.com/... v1.6.20 ..."),
-// asked only when a fresh config must be written and its version chosen.
+// The major version of the installed containerd, asked only when a fresh config must be
+// written and its version chosen. Its output is "containerd github.com/containerd/containerd
+// v1.7.24 <commit>" upstream, "... 1.6.20~ds1 1.6.20~ds1-1+deb12u3" from Debian. When it
+// cannot be asked (not in the root, not runnable there), 1: Debian 12 ships 1.6.
 int containerd_major_version(const StageContext& ctx) {
-  auto result = ctx.runner.run(host::Command{"containerd", {"--version"}, std::chrono::seconds(10)});
-  auto v = result.out.find(" v");
-  if (!result.succeeded() || v == std::string::npos || v + 2 >= result.out.size()) return 1;
-  return result.out[v + 2] - '0';
+  host::CommandResult result;
+  try {
+    result = ctx.runner.run(host::Command{"containerd", {"--version"}, std::chrono::seconds(10)});
+  } catch (const Error&) {
+    return 1;
+  }
+  std::istringstream words(result.out);
+  std::string word;
+  for (int i = 0; i < 3 && words >> word; ++i) {}
+  if (!result.succeeded() || word.empty()) return 1;
+  if (word.front() == 'v') word.erase(0, 1);
+  return std::isdigit(static_cast<unsigned char>(word.front())) ? std::stoi(word) : 1;
+}
+
+// What revert --force needs to take our runtime out of `path` again.
+nlohmann::json undo_record(const std::string& path, const std::string& runtime_name,
+                           const std::optional<std::string>& previous_default) {
+  return {{"config", path},
+          {"runtime_name", runtime_name},
+          {"previous_default", previous_default ? nlohmann::json(*previous_default) : nlohmann::json(nullptr)}};
 }
 
 }  // namespace
@@ -102,9 +124,7 @@ StagePlan RuntimeStage::plan_docker(const StageContext& ctx) const {
   auto edit = config::configure_docker_runtime(before.value_or(""), path, wanted);
   if (!edit.changed && before) return plan;
   plan.edits.push_back({path, before, edit.text, 0644});
-  plan.undo["docker"] = {{"config", path},
-                         {"runtime_name", m_settings.runtime_name},
-                         {"previous_default", edit.previous_default ? nlohmann::json(*edit.previous_default) : nlohmann::json(nullptr)}};
+  plan.undo["docker"] = undo_record(path, m_settings.runtime_name, edit.previous_default);
   add_restart(ctx, "docker", plan);
   return plan;
 }
@@ -122,10 +142,12 @@ StagePlan RuntimeStage::plan_containerd(const StageContext& ctx) const {
   auto edit = config::configure_containerd_runtime(before.value_or(""), path, version_if_empty, wanted);
   if (!edit.changed && before) return plan;
   plan.edits.push_back({path, before, edit.text, 0644});
-  plan.undo["containerd"] = {{"config", path},
-                             {"runtime_name", m_settings.runtime_name},
-                             {"runtime_added", edit.runtime_added},
-                             {"previous_default", edit.previous_default ? nlohmann::json(*edit.previous_default) : nlohmann::json(nullptr)}};
+  plan.undo["containerd"] = undo_record(path, m_settings.runtime_name, edit.previous_default);
+  plan.undo["containerd"]["runtime_added"] = edit.runtime_added;
+  if (auto imports = config::parse_toml(edit.text, path)["imports"].as_array(); imports && !imports->empty())
+    plan.notes.push_back(path + " imports other files: in containerd before 2.1 an imported file "
+                                "that sets anything in the CRI plugin replaces its whole table, "
+                                "our runtime included; check that none does");
   if (edit.cri_disabled)
     plan.notes.push_back(path + " disables the CRI plugin (disabled_plugins): Kubernetes cannot "
                                 "use containerd here until it is enabled");

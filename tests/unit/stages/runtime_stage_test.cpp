@@ -123,3 +123,17 @@ TEST_CASE("--force revert takes out only our runtime from a file edited since", 
   CHECK(*kept == "{\n  \"debug\": false\n}\n");
   CHECK_FALSE(stage.remove_own_changes("/etc/other.conf", edited, plan.undo));
 }
+
+TEST_CASE("containerd: Debian's version string and a root without containerd give version 2", "[stages]") {
+  Fixture f;
+  host::CommandResult debian;
+  debian.out = "containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+deb12u3\n";
+  f.runner.respond("containerd", debian);
+  RuntimeStage stage(for_runtime(RuntimeKind::containerd));
+  CHECK_THAT(*stage.plan(f.ctx).edits.at(0).after, Catch::Contains("version = 2"));
+
+  // A runner that cannot find the program at all (ProcessRunner in an empty root).
+  host::ProcessRunner real(f.root, null_log_sink());
+  StageContext bare{f.root, real};
+  CHECK_THAT(*stage.plan(bare).edits.at(0).after, Catch::Contains("version = 2"));
+}

@@ -1,0 +1,35 @@
+#include "config/toml_document.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "error.hpp"
+
+using gns::ConfigError;
+using gns::config::parse_toml;
+
+namespace {
+
+std::string error_of(std::string_view text) {
+  try {
+    parse_toml(text, "/etc/x.toml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("TOML errors carry file, line and column", "[config]") {
+  CHECK_THAT(error_of("version = 2\n[plugins\n"), Catch::StartsWith("/etc/x.toml:2:"));
+  CHECK_THAT(error_of("a = 1\na = 2\n"), Catch::StartsWith("/etc/x.toml:2:"));
+}
+
+TEST_CASE("an unclosed multi-line string is reported where it opens", "[config]") {
+  CHECK(error_of("version = 2\n[p]\n  image = \"\"\"registry\n  pause:3.9\n[grpc]\n  uid = 0\n") ==
+        "/etc/x.toml:3:11: multi-line string opened here is never closed");
+  CHECK_THAT(error_of("# a \"\"\" in a comment\nx = '''open\n"), Catch::StartsWith("/etc/x.toml:2:5:"));
+  // Closed multi-line strings and quotes inside other strings do not confuse the scan.
+  CHECK_THAT(error_of("a = \"\"\"x\ny\"\"\"\nb = \"q\\\"\"\"\"\nc = [\n"),
+             !Catch::Contains("never closed"));
+}
