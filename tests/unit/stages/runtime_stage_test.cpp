@@ -110,7 +110,7 @@ TEST_CASE("a malformed config is a ConfigError with its position, and nothing is
   CHECK_THROWS_WITH(stage.plan(f.ctx), Catch::StartsWith("/etc/containerd/config.toml:2:"));
 }
 
-TEST_CASE("--force revert takes out only our runtime from a file edited since", "[stages]") {
+TEST_CASE("revert --force takes out only our runtime from a file edited since", "[stages]") {
   Fixture f;
   const std::string original = "{\n  \"debug\": true\n}\n";
   f.dir.write("/etc/docker/daemon.json", original);
