@@ -17,15 +17,15 @@ struct ApplyOptions {
   RuntimeFlags runtime;
 };
 
-void run_apply(const Context& ctx, const ApplyOptions& options, RunKind kind) {
+void run_apply(const Context& ctx, const ApplyOptions& options, DryRun dry_run) {
   const Settings settings = resolve_settings(ctx, options.stage, options.runtime);
   const host::HostRoot root(settings.root);
   host::ProcessRunner runner(root, ctx.log_sink());
   const stages::StageContext stage_ctx{root, runner};
   auto stages = stages::select_stages(settings, options.stage.stages);
-  bool dry = kind == RunKind::plan || options.stage.dry_run;
-  auto runs = stages::apply_stages(stage_ctx, settings, stages, dry ? DryRun::yes : DryRun::no);
-  render_runs(std::cout, runs, dry ? RunKind::plan : RunKind::apply, ctx.json);
+  if (options.stage.dry_run) dry_run = DryRun::yes;
+  auto runs = stages::apply_stages(stage_ctx, settings, stages, dry_run);
+  render_runs(std::cout, runs, RunKind::apply, dry_run, ctx.json);
 }
 
 }  // namespace
@@ -37,7 +37,7 @@ void register_plan(CLI::App& app, Context& ctx) {
   add_stages_flag(cmd, options->stage);
   add_runtime_flags(cmd, options->runtime, false);
   cmd->footer("Examples:\n  gpu-node-setup plan\n  gpu-node-setup plan --runtime=containerd --json");
-  cmd->callback([&ctx, options] { run_apply(ctx, *options, RunKind::plan); });
+  cmd->callback([&ctx, options] { run_apply(ctx, *options, DryRun::yes); });
 }
 
 void register_apply(CLI::App& app, Context& ctx) {
@@ -49,7 +49,7 @@ void register_apply(CLI::App& app, Context& ctx) {
   add_runtime_flags(cmd, options->runtime, false);
   cmd->footer("Examples:\n  gpu-node-setup apply\n  gpu-node-setup apply --dry-run\n"
               "  gpu-node-setup apply --stages runtime --runtime=docker --no-restart");
-  cmd->callback([&ctx, options] { run_apply(ctx, *options, RunKind::apply); });
+  cmd->callback([&ctx, options] { run_apply(ctx, *options, DryRun::no); });
 }
 
 void register_configure(CLI::App& app, Context& ctx) {
@@ -63,7 +63,7 @@ void register_configure(CLI::App& app, Context& ctx) {
   cmd->footer("Examples:\n  gpu-node-setup configure --runtime=containerd\n"
               "  gpu-node-setup configure --runtime=docker --dry-run\n"
               "  gpu-node-setup --root /host configure --runtime=containerd --no-restart");
-  cmd->callback([&ctx, options] { run_apply(ctx, *options, RunKind::apply); });
+  cmd->callback([&ctx, options] { run_apply(ctx, *options, DryRun::no); });
 }
 
 }  // namespace gns::cli

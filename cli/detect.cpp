@@ -4,6 +4,7 @@
 #include <map>
 
 #include "context.hpp"
+#include "error.hpp"
 #include "detect/detect.hpp"
 #include "host/host_root.hpp"
 #include "report/detect_json.hpp"
@@ -94,6 +95,10 @@ void print_human(std::ostream& out, const detect::DetectReport& report) {
 
 void run_detect(const Context& ctx, const DetectOptions& options, ExitCode& exit_code) {
   const Settings settings = ctx.settings();
+  // A dump describes other hardware; writing it as this host's facts would mislead Ansible.
+  if (options.write_ansible_fact && settings.pci_dump)
+    throw UsageError("--write-ansible-fact describes this host's own PCI devices; it cannot be "
+                     "combined with --pci-dump");
   const host::HostRoot root(settings.root);
   const auto log = ctx.log_sink();
   const auto report = detect::detect(root, settings);

@@ -35,14 +35,14 @@ std::string counts_of(const stages::StagePlan& plan) {
          (plan.commands.size() == 1 ? " command" : " commands");
 }
 
-void render_text(std::ostream& out, const stages::StageRun& run, RunKind kind) {
+void render_text(std::ostream& out, const stages::StageRun& run, RunKind kind, DryRun dry_run) {
   out << run.plan.stage << ": " << counts_of(run.plan) << "\n";
   for (const auto& edit : run.plan.edits) out << diff_of(edit);
-  const char* verb = kind == RunKind::plan ? "would run" : "ran";
+  const char* verb = dry_run == DryRun::yes ? "would run" : "ran";
   for (const auto& planned : run.plan.commands)
     out << verb << ": " << format_command_line(planned.command.argv()) << "  (" << planned.reason << ")\n";
   for (const auto& note : run.plan.notes) out << "note: " << note << "\n";
-  if (kind != RunKind::plan && !run.plan.empty())
+  if (dry_run == DryRun::no && !run.plan.empty())
     out << run.plan.stage << ": " << (kind == RunKind::revert ? "reverted, " : "applied, ")
         << run.outcome.files_written << " file(s) written, " << run.outcome.commands_run
         << " command(s) run\n";
@@ -63,16 +63,17 @@ json run_json(const stages::StageRun& run) {
 }  // namespace
 
 void render_runs(std::ostream& out, const std::vector<stages::StageRun>& runs, RunKind kind,
-                 bool json_output) {
+                 DryRun dry_run, bool json_output) {
   if (json_output) {
     json document = {{"schema_version", 1},
-                     {"action", kind == RunKind::plan ? "plan" : kind == RunKind::apply ? "apply" : "revert"},
+                     {"action", kind == RunKind::apply ? "apply" : "revert"},
+                     {"dry_run", dry_run == DryRun::yes},
                      {"stages", json::array()}};
     for (const auto& run : runs) document["stages"].push_back(run_json(run));
     out << document.dump(2) << "\n";
     return;
   }
-  for (const auto& run : runs) render_text(out, run, kind);
+  for (const auto& run : runs) render_text(out, run, kind, dry_run);
 }
 
 }  // namespace gns::cli

@@ -5,14 +5,16 @@
 #include <ostream>
 #include <vector>
 
+#include "settings.hpp"
 #include "stages/orchestrator.hpp"
 
 namespace gns::cli {
 
-enum class RunKind { plan, apply, revert };
+enum class RunKind { apply, revert };
 
-// Writes `runs` to `out` as text, or as one JSON document when `json`.
+// Writes `runs` of `kind` to `out` as text, or as one JSON document when `json`; `dry_run`
+// says they were only planned.
 void render_runs(std::ostream& out, const std::vector<stages::StageRun>& runs, RunKind kind,
-                 bool json);
+                 DryRun dry_run, bool json);
 
 }  // namespace gns::cli

@@ -20,10 +20,10 @@ void run_revert(const Context& ctx, const RevertOptions& options) {
   const host::HostRoot root(settings.root);
   host::ProcessRunner runner(root, ctx.log_sink());
   auto stages = stages::select_stages(settings, options.stage.stages);
-  bool dry = options.stage.dry_run;
-  auto runs = stages::revert_stages({root, runner}, settings, stages, dry ? DryRun::yes : DryRun::no,
+  const DryRun dry_run = options.stage.dry_run ? DryRun::yes : DryRun::no;
+  auto runs = stages::revert_stages({root, runner}, settings, stages, dry_run,
                                     options.stage.force ? stages::Force::yes : stages::Force::no);
-  render_runs(std::cout, runs, dry ? RunKind::plan : RunKind::revert, ctx.json);
+  render_runs(std::cout, runs, RunKind::revert, dry_run, ctx.json);
 }
 
 }  // namespace

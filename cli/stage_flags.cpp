@@ -18,7 +18,7 @@ void add_mutation_flags(CLI::App* cmd, StageFlags& flags) {
   cmd->add_option("--lock-timeout", flags.lock_timeout_s,
                   "Seconds to wait while another gpu-node-setup run holds the lock (default 60); "
                   "then exit 4")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0.0, 86400.0))
       ->option_text("SECONDS");
 }
 

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <future>
 #include <system_error>
+#include <thread>
 
 #include "../error.hpp"
 
@@ -60,6 +61,17 @@ std::string last_lines(const std::string& text, size_t count) {
 std::string future_text(std::future<std::string>& future) {
   using namespace std::chrono_literals;
   return future.wait_for(0s) == std::future_status::ready ? future.get() : std::string();
+}
+
+// Polls for the child's exit for at most `limit`; true once it has been reaped.
+bool reaped_within(bp::child& child, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  std::error_code ec;
+  while (child.running(ec)) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
 }
 
 void record_wait_status(int status, CommandResult& result) {
@@ -144,7 +156,12 @@ CommandResult ProcessRunner::run(const Command& command) {
     if (!events.stopped()) {
       // A grandchild in another process group still holds the pipes: stop reading.
       events.stop();
-      child.wait();
+      if (!reaped_within(child, k_kill_grace)) {
+        // Stuck in the kernel (a wedged GPU driver): never wait on it without a bound.
+        child.detach();
+        result.signal = SIGKILL;
+        return result;
+      }
     }
   }
   record_wait_status(child.native_exit_code(), result);

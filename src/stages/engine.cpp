@@ -22,22 +22,40 @@ void write_edit(const host::HostRoot& root, const FileEdit& edit) {
   }
 }
 
+// The service a `systemctl try-restart X` (or restart) command restarts, if it is one.
+std::optional<std::string> restarted_service(const host::Command& command) {
+  const auto& args = command.args;
+  if (command.program == "systemctl" && args.size() == 2 &&
+      (args[0] == "try-restart" || args[0] == "restart"))
+    return args[1];
+  return std::nullopt;
+}
+
 int run_commands(const StageContext& ctx, const StagePlan& plan, Journal* journal) {
   int count = 0;
   for (const auto& planned : plan.commands) {
-    ctx.runner.run_checked(planned.command);
-    ++count;
-    // `systemctl restart X` is the one command a journal needs to know about.
-    const auto& args = planned.command.args;
-    if (journal && planned.command.program == "systemctl" && args.size() == 2 && args[0] == "restart") {
-      journal->record_restart(plan.stage, args[1]);
+    // Journaled before it runs: if the restart fails, revert still restarts the service.
+    if (auto service = restarted_service(planned.command); journal && service) {
+      journal->record_restart(plan.stage, *service);
       journal->save(ctx.root);
     }
+    ctx.runner.run_checked(planned.command);
+    ++count;
   }
   return count;
 }
 
 // How a journaled file stands now against what apply left.
+// The original bytes of `file`, checked against the hash the journal recorded for them.
+std::string read_backup(const host::HostRoot& root, const FileRecord& file) {
+  auto bytes = root.read_if_exists(*file.backup);
+  if (!bytes || util::sha256_hex(*bytes) != file.sha256_before)
+    throw Error("the backup of " + file.path + " (" + *file.backup + ") is " +
+                (bytes ? "damaged" : "missing") + "; revert cannot restore it, so nothing was "
+                "changed. Restore that file by hand, then remove it from the journal");
+  return *bytes;
+}
+
 enum class FileStanding { as_before, as_applied, changed_since };
 
 FileStanding standing_of(const FileRecord& file, const std::optional<std::string>& now) {
@@ -51,8 +69,8 @@ std::vector<PlannedCommand> restarts_for(const StageContext& ctx, const StageRec
   std::vector<PlannedCommand> commands;
   if (!ctx.root.is_system_root()) return commands;
   for (const auto& service : record.restarted)
-    commands.push_back({host::Command{"systemctl", {"restart", service}, std::chrono::seconds(120)},
-                        service + " reads its configuration only when it starts"});
+    commands.push_back({host::Command{"systemctl", {"try-restart", service}, std::chrono::seconds(120)},
+                        service + " reads its configuration only when it starts (not started if stopped)"});
   return commands;
 }
 
@@ -86,7 +104,7 @@ StagePlan plan_revert(const StageContext& ctx, const Journal& journal, const Sta
     FileStanding standing = standing_of(*file, now);
     if (standing == FileStanding::as_before) continue;
     std::optional<std::string> target;
-    if (file->backup) target = ctx.root.read(*file->backup);
+    if (file->backup) target = read_backup(ctx.root, *file);
     if (standing == FileStanding::changed_since) {
       changed.push_back(file->path);
       if (now && force == Force::yes)

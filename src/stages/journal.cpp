@@ -73,7 +73,9 @@ Journal Journal::load(const host::HostRoot& root) {
   } catch (const nlohmann::json::exception& e) {
     throw ConfigError(std::string(k_path), 0, 0,
                       std::string("journal is damaged (") + e.what() +
-                          "); it is what revert needs, so nothing was changed");
+                          "); it is what revert needs, so nothing was changed. The original "
+                          "bytes of every file changed are in " + std::string(k_backup_dir) +
+                          ", named by their sha256; move the journal aside to start afresh");
   }
   return journal;
 }
@@ -97,13 +99,18 @@ void Journal::record_file(const host::HostRoot& root, const std::string& stage,
   StageRecord& record = entry(stage);
   auto known = std::find_if(record.files.begin(), record.files.end(),
                             [&](const FileRecord& file) { return file.path == path; });
-  if (known != record.files.end()) {
-    known->sha256_after = sha256_after;
+  std::optional<std::string> before_sha;
+  if (before) before_sha = util::sha256_hex(*before);
+  if (known != record.files.end() && known->sha256_after == before_sha) {
+    known->sha256_after = sha256_after;  // we change our own result again: keep the original
     return;
   }
+  // New, or changed by someone since we wrote it: what this apply starts from is what revert
+  // must give back, so their version is kept, not thrown away for ours from before.
+  if (known != record.files.end()) record.files.erase(known);
   FileRecord file{path, std::nullopt, sha256_after, std::nullopt};
   if (before) {
-    file.sha256_before = util::sha256_hex(*before);
+    file.sha256_before = before_sha;
     file.backup = std::string(k_backup_dir) + "/" + *file.sha256_before;
     // Content-addressed: the same original saved twice is the same file.
     if (!root.exists(*file.backup)) root.write_atomic(*file.backup, *before, 0600);

@@ -40,8 +40,9 @@ public:
   const StageRecord* find(std::string_view stage) const;
 
   // Records that `stage` changed `path` from `before` (nullopt: absent) to bytes hashing to
-  // `sha256_after`. The first change of a path keeps its original bytes (saved in the backups,
-  // content-addressed); later changes only move sha256_after, so revert returns to the start.
+  // `sha256_after`, saving `before` in the backups (content-addressed). When `before` is what
+  // the stage itself last wrote there, only sha256_after moves, so revert returns to the start;
+  // when someone changed the file since, their version becomes what revert restores.
   void record_file(const host::HostRoot& root, const std::string& stage, const std::string& path,
                    const std::optional<std::string>& before,
                    const std::optional<std::string>& sha256_after);

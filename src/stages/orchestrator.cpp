@@ -63,7 +63,7 @@ std::vector<StageStatus> stage_status(const StageContext& ctx,
   std::vector<StageStatus> statuses;
   for (const auto& stage : stages)
     statuses.push_back({std::string(stage->name()),
-                        stage->inspect(ctx, journal.find(stage->name()) != nullptr)});
+                        stage->inspect(ctx, journal.find(stage->name()))});
   return statuses;
 }
 

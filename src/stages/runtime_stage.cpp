@@ -4,15 +4,21 @@
 #include <sstream>
 
 #include "../config/containerd_config.hpp"
+#include "../config/crio_dropin.hpp"
 #include "../config/daemon_json.hpp"
+#include "../config/templates.hpp"
 #include "../config/toml_document.hpp"
 #include "../error.hpp"
 #include "../host/container_runtimes.hpp"
+#include "journal.hpp"
 
 namespace gns::stages {
 namespace {
 
 constexpr auto k_restart_timeout = std::chrono::seconds(120);
+constexpr std::string_view k_crio_config = "/etc/crio/crio.conf";
+constexpr std::string_view k_crio_dropins = "/etc/crio/crio.conf.d";
+constexpr std::string_view k_crio_template = "crio/99-nvidia.conf";
 
 bool is_installed(const std::vector<host::ContainerRuntime>& runtimes, std::string_view name) {
   for (const auto& runtime : runtimes)
@@ -39,12 +45,62 @@ int containerd_major_version(const StageContext& ctx) {
   return std::isdigit(static_cast<unsigned char>(word.front())) ? std::stoi(word) : 1;
 }
 
-// What revert --force needs to take our runtime out of `path` again.
-nlohmann::json undo_record(const std::string& path, const std::string& runtime_name,
+// What revert --force needs to take our runtime out of `path` again, and status to judge it.
+nlohmann::json undo_record(const std::string& path, const RuntimeSettings& settings,
                            const std::optional<std::string>& previous_default) {
   return {{"config", path},
-          {"runtime_name", runtime_name},
+          {"runtime_name", settings.runtime_name},
+          {"runtime_path", settings.runtime_path},
           {"previous_default", previous_default ? nlohmann::json(*previous_default) : nlohmann::json(nullptr)}};
+}
+
+// Appends every file under `dir` to `paths` in the order CRI-O reads them (Go's
+// filepath.Walk: names in lexical order, a directory entered where it sorts).
+void list_crio_dropins(const host::HostRoot& root, const std::string& dir,
+                       std::vector<std::string>& paths) {
+  for (const auto& entry : root.list(dir)) {
+    std::string path = dir + "/" + entry;
+    if (root.is_directory(path)) list_crio_dropins(root, path, paths);
+    else paths.push_back(path);
+  }
+}
+
+// The user's CRI-O configuration: crio.conf, then every drop-in but ours, layered as CRI-O
+// layers them.
+struct CrioUserConfig {
+  toml::table merged;
+  std::vector<std::pair<std::string, toml::table>> after_ours;  // drop-ins read after ours
+};
+
+// Throws ConfigError for a file that is not TOML.
+CrioUserConfig read_crio_config(const host::HostRoot& root, const std::string& ours) {
+  std::vector<std::string> paths{std::string(k_crio_config)};
+  list_crio_dropins(root, std::string(k_crio_dropins), paths);
+  CrioUserConfig user;
+  for (const auto& path : paths) {
+    if (path == ours) continue;
+    auto text = root.read_if_exists(path);
+    if (!text) continue;
+    toml::table table = config::parse_toml(*text, path);
+    config::merge_crio_config(user.merged, table);
+    if (path != k_crio_config && path > ours) user.after_ours.emplace_back(path, std::move(table));
+  }
+  return user;
+}
+
+// A drop-in that CRI-O reads after ours wins where both set a key: say so where it matters.
+void note_later_overrides(const CrioUserConfig& user, const std::string& ours,
+                          const RuntimeSettings& settings, StagePlan& plan) {
+  for (const auto& [path, table] : user.after_ours) {
+    auto runtime = table["crio"]["runtime"];
+    auto default_runtime = runtime["default_runtime"].value<std::string>();
+    if (settings.set_as_default && default_runtime && *default_runtime != settings.runtime_name)
+      plan.notes.push_back(path + " is read after " + ours + " and sets default_runtime = " +
+                           *default_runtime + ": CRI-O uses that, not " + settings.runtime_name);
+    if (runtime["runtimes"][settings.runtime_name])
+      plan.notes.push_back(path + " is read after " + ours + " and also defines runtime " +
+                           settings.runtime_name + ": its keys override ours");
+  }
 }
 
 }  // namespace
@@ -92,11 +148,31 @@ std::string RuntimeStage::config_path(RuntimeKind kind) const {
   return "/etc/rancher/k3s/config.yaml";
 }
 
-Inspection RuntimeStage::inspect(const StageContext& ctx, bool applied_before) const {
+Inspection RuntimeStage::inspect(const StageContext& ctx, const StageRecord* applied) const {
+  if (applied && !m_settings.runtime) {
+    for (auto kind : {RuntimeKind::docker, RuntimeKind::containerd, RuntimeKind::crio}) {
+      const auto& undo = applied->undo.value(std::string(to_string(kind)), nlohmann::json());
+      if (!undo.is_object()) continue;
+      RuntimeSettings recorded = m_settings;
+      recorded.config_path = undo.value("config", config_path(kind));
+      recorded.runtime_name = undo.value("runtime_name", m_settings.runtime_name);
+      recorded.runtime_path = undo.value("runtime_path", m_settings.runtime_path);
+      return RuntimeStage(recorded).judge(ctx, kind, true);
+    }
+  }
   if (!m_settings.runtime && host::find_container_runtimes(ctx.root).empty())
     return {StageState::not_applicable, "no container runtime is installed"};
   RuntimeKind kind = choose_runtime(ctx.root, m_settings.runtime);
-  StagePlan wanted = plan(ctx);
+  if (kind == RuntimeKind::k3s)
+    return {StageState::not_applicable, "k3s is installed; configuring k3s is not built yet"};
+  return judge(ctx, kind, applied != nullptr);
+}
+
+Inspection RuntimeStage::judge(const StageContext& ctx, RuntimeKind kind, bool applied_before) const {
+  RuntimeSettings quiet = m_settings;
+  quiet.runtime = kind;
+  quiet.restart = false;  // status runs nothing, not even `systemctl is-active`
+  StagePlan wanted = RuntimeStage(quiet).plan(ctx);
   std::string what = std::string(to_string(kind)) + " (" + config_path(kind) + ")";
   if (wanted.edits.empty()) return {StageState::applied, what + " has the " + m_settings.runtime_name + " runtime"};
   if (applied_before)
@@ -108,10 +184,10 @@ StagePlan RuntimeStage::plan(const StageContext& ctx) const {
   switch (choose_runtime(ctx.root, m_settings.runtime)) {
     case RuntimeKind::docker: return plan_docker(ctx);
     case RuntimeKind::containerd: return plan_containerd(ctx);
-    case RuntimeKind::crio:
+    case RuntimeKind::crio: return plan_crio(ctx);
     case RuntimeKind::k3s: break;
   }
-  throw Error("configuring CRI-O and k3s is not built yet; docker and containerd are");
+  throw Error("configuring k3s is not built yet; docker, containerd and crio are");
 }
 
 StagePlan RuntimeStage::plan_docker(const StageContext& ctx) const {
@@ -124,7 +200,7 @@ StagePlan RuntimeStage::plan_docker(const StageContext& ctx) const {
   auto edit = config::configure_docker_runtime(before.value_or(""), path, wanted);
   if (!edit.changed && before) return plan;
   plan.edits.push_back({path, before, edit.text, 0644});
-  plan.undo["docker"] = undo_record(path, m_settings.runtime_name, edit.previous_default);
+  plan.undo["docker"] = undo_record(path, m_settings, edit.previous_default);
   add_restart(ctx, "docker", plan);
   return plan;
 }
@@ -142,7 +218,7 @@ StagePlan RuntimeStage::plan_containerd(const StageContext& ctx) const {
   auto edit = config::configure_containerd_runtime(before.value_or(""), path, version_if_empty, wanted);
   if (!edit.changed && before) return plan;
   plan.edits.push_back({path, before, edit.text, 0644});
-  plan.undo["containerd"] = undo_record(path, m_settings.runtime_name, edit.previous_default);
+  plan.undo["containerd"] = undo_record(path, m_settings, edit.previous_default);
   plan.undo["containerd"]["runtime_added"] = edit.runtime_added;
   if (auto imports = config::parse_toml(edit.text, path)["imports"].as_array(); imports && !imports->empty())
     plan.notes.push_back(path + " imports other files: in containerd before 2.1 an imported file "
@@ -152,6 +228,31 @@ StagePlan RuntimeStage::plan_containerd(const StageContext& ctx) const {
     plan.notes.push_back(path + " disables the CRI plugin (disabled_plugins): Kubernetes cannot "
                                 "use containerd here until it is enabled");
   add_restart(ctx, "containerd", plan);
+  return plan;
+}
+
+StagePlan RuntimeStage::plan_crio(const StageContext& ctx) const {
+  StagePlan plan;
+  plan.stage = std::string(name());
+  const std::string path = config_path(RuntimeKind::crio);
+  if (ctx.root.resolve(path) == ctx.root.resolve(k_crio_config))
+    throw UsageError("--config for crio names the drop-in gpu-node-setup writes; " +
+                     std::string(k_crio_config) + " is the user's and is never rewritten");
+  CrioUserConfig user = read_crio_config(ctx.root, path);
+  auto base = config::crio_base_runtime(user.merged, m_settings.runtime_name);
+  config::CrioDropin dropin{m_settings.runtime_name, m_settings.runtime_path,
+                            m_settings.set_as_default, base ? base->options : toml::table{}};
+  const std::string template_path = (config::templates_dir() / k_crio_template).string();
+  std::string text =
+      config::render_crio_dropin(config::read_template(k_crio_template), template_path, dropin);
+  // The file is wholly ours: the exact bytes mean applied, any others drift to rewrite.
+  auto before = ctx.root.read_if_exists(path);
+  if (before == text) return plan;
+  plan.edits.push_back({path, before, text, 0644});
+  plan.undo["crio"] =
+      undo_record(path, m_settings, config::crio_default_runtime(user.merged));
+  note_later_overrides(user, path, m_settings, plan);
+  add_restart(ctx, "crio", plan);
   return plan;
 }
 
@@ -170,13 +271,16 @@ void RuntimeStage::add_restart(const StageContext& ctx, const std::string& servi
     plan.notes.push_back(service + " is not running: the change takes effect when it starts");
     return;
   }
-  plan.commands.push_back({host::Command{"systemctl", {"restart", service}, k_restart_timeout},
+  // try-restart: a service someone stops between this check and the restart stays stopped.
+  plan.commands.push_back({host::Command{"systemctl", {"try-restart", service}, k_restart_timeout},
                            service + " reads its configuration only when it starts"});
 }
 
 std::optional<std::string> RuntimeStage::remove_own_changes(const std::string& path,
                                                             const std::string& current,
                                                             const nlohmann::json& undo) const {
+  // CRI-O's drop-in is wholly ours: nothing of anyone else's to keep, so revert --force
+  // restores it as it was (absent, as a rule).
   for (const char* runtime : {"docker", "containerd"}) {
     if (!undo.contains(runtime) || undo[runtime].value("config", "") != path) continue;
     const auto& record = undo[runtime];

@@ -1,7 +1,7 @@
 #pragma once
 // The runtime stage: wires the NVIDIA runtime into the node's container runtime and makes it
-// the default, by editing the runtime's own config surgically, then restarts the runtime only
-// when that changed something.
+// the default, by editing the runtime's own config surgically (CRI-O: a drop-in file of our
+// own beside it), then restarts the runtime only when that changed something.
 
 #include <optional>
 #include <string>
@@ -27,16 +27,21 @@ public:
   explicit RuntimeStage(RuntimeSettings settings) : m_settings(std::move(settings)) {}
 
   std::string_view name() const override { return "runtime"; }
-  Inspection inspect(const StageContext& ctx, bool applied_before) const override;
+  // Judges what the journal says was applied (runtime, file, name, path) when it holds a
+  // record and no --runtime was named; else the runtime apply would pick, with these settings.
+  Inspection inspect(const StageContext& ctx, const StageRecord* applied) const override;
   StagePlan plan(const StageContext& ctx) const override;
   std::optional<std::string> remove_own_changes(const std::string& path, const std::string& current,
                                                 const nlohmann::json& undo) const override;
 
 private:
+  // Judges one runtime's config against these settings, without any restart check.
+  Inspection judge(const StageContext& ctx, RuntimeKind kind, bool applied_before) const;
   // The config file `kind` reads (the --config override, or its usual path).
   std::string config_path(RuntimeKind kind) const;
   StagePlan plan_docker(const StageContext& ctx) const;
   StagePlan plan_containerd(const StageContext& ctx) const;
+  StagePlan plan_crio(const StageContext& ctx) const;
   // The restart that makes an edited config take effect, when it may and should run now.
   void add_restart(const StageContext& ctx, const std::string& service, StagePlan& plan) const;
 

@@ -16,6 +16,8 @@
 
 namespace gns::stages {
 
+struct StageRecord;  // journal.hpp
+
 enum class StageState { applied, pending, drifted, not_applicable };
 
 // "applied", "pending", "drifted", "not_applicable".
@@ -60,9 +62,10 @@ public:
   virtual ~Stage() = default;
   // The name used in --stages and in the journal ("runtime").
   virtual std::string_view name() const = 0;
-  // Judges the host without changing it. `applied_before` says whether the journal holds a
-  // record of this stage. Throws ConfigError for a file it cannot understand.
-  virtual Inspection inspect(const StageContext& ctx, bool applied_before) const = 0;
+  // Judges the host without changing it or running anything that does. `applied` is the
+  // journal's record of this stage (what was applied, and how), nullptr when it holds none.
+  // Throws ConfigError for a file it cannot understand.
+  virtual Inspection inspect(const StageContext& ctx, const StageRecord* applied) const = 0;
   // The exact edits and commands apply would make; empty when the host is as wanted.
   // Throws ConfigError for a file it cannot understand (then nothing may be written).
   virtual StagePlan plan(const StageContext& ctx) const = 0;

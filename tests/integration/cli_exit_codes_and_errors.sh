@@ -41,10 +41,14 @@ stderr_has "$SCRATCH/binary.txt"
 expect 1 "$GNS_BIN" --root "$SCRATCH/no-such-root" detect --pci-dump "$dumps/mx130-3d.lspci-xxx.txt"
 stderr_has "no-such-root"
 
+# The Ansible fact describes this host, so it cannot come from a dump of other hardware.
+expect 2 "$GNS_BIN" detect --write-ansible-fact --pci-dump "$dumps/gt1030-x2-hdmi-audio.lspci-xxx.txt"
+stderr_has "cannot be combined with --pci-dump"
+
 # The Ansible fact is the --json document, written under --root, and not executable.
 root="$SCRATCH/root"
-mkdir -p "$root"
-expect 0 "$GNS_BIN" --root "$root" detect --json --write-ansible-fact --pci-dump "$dumps/gt1030-x2-hdmi-audio.lspci-xxx.txt"
+bash "${GNS_SOURCE_DIR:?}/tests/support/make_sysfs_tree.sh" "$dumps/gt1030-x2-hdmi-audio.lspci-xxx.txt" "$root" > /dev/null
+expect 0 "$GNS_BIN" --root "$root" detect --json --write-ansible-fact
 fact="$root/etc/ansible/facts.d/gpu.fact"
 [ -f "$fact" ] || fail "no fact file at $fact"
 [ "$(stat -c %a "$fact")" = 644 ] || fail "fact file mode $(stat -c %a "$fact"), want 644"

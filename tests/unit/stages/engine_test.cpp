@@ -16,7 +16,7 @@ class FakeStage : public Stage {
 public:
   StagePlan next;
   std::string_view name() const override { return "fake"; }
-  Inspection inspect(const StageContext&, bool) const override { return {}; }
+  Inspection inspect(const StageContext&, const StageRecord*) const override { return {}; }
   StagePlan plan(const StageContext&) const override { return next; }
   std::optional<std::string> remove_own_changes(const std::string&, const std::string& current,
                                                 const nlohmann::json& undo) const override {
@@ -111,10 +111,10 @@ TEST_CASE("commands run after the edits; restarts are journaled and repeated on 
   Fixture f;
   Journal journal;
   auto plan = edit_plan(f.root, "/etc/app.conf", "ours\n");
-  plan.commands.push_back({host::Command{"systemctl", {"restart", "app"}}, "reads config at start"});
+  plan.commands.push_back({host::Command{"systemctl", {"try-restart", "app"}}, "reads config at start"});
   auto outcome = apply_plan(f.ctx, journal, plan);
   CHECK(outcome.commands_run == 1);
-  CHECK(f.runner.argvs() == std::vector<std::vector<std::string>>{{"systemctl", "restart", "app"}});
+  CHECK(f.runner.argvs() == std::vector<std::vector<std::string>>{{"systemctl", "try-restart", "app"}});
   CHECK(Journal::load(f.root).find("fake")->restarted == std::vector<std::string>{"app"});
   // Under a root other than "/", revert never restarts the machine's own services.
   CHECK(plan_revert(f.ctx, journal, f.stage, Force::no).commands.empty());
@@ -128,9 +128,37 @@ TEST_CASE("a failing command stops apply with the edits journaled", "[stages]") 
   f.runner.respond("systemctl", failure);
   Journal journal;
   auto plan = edit_plan(f.root, "/etc/app.conf", "ours\n");
-  plan.commands.push_back({host::Command{"systemctl", {"restart", "app"}}, "why"});
+  plan.commands.push_back({host::Command{"systemctl", {"try-restart", "app"}}, "why"});
   CHECK_THROWS_AS(apply_plan(f.ctx, journal, plan), CommandFailed);
   CHECK(Journal::load(f.root).find("fake")->files.size() == 1);
+  // The restart was journaled before it ran, so revert restarts the service too.
+  CHECK(Journal::load(f.root).find("fake")->restarted == std::vector<std::string>{"app"});
+}
+
+TEST_CASE("applying again over someone's later change makes their version the one revert restores",
+          "[stages]") {
+  Fixture f;
+  f.dir.write("/etc/app.conf", "first\n");
+  Journal journal;
+  apply_plan(f.ctx, journal, edit_plan(f.root, "/etc/app.conf", "first\nours\n"));
+  f.dir.write("/etc/app.conf", "operator rewrote it\n");  // our line is gone: drift
+  apply_plan(f.ctx, journal, edit_plan(f.root, "/etc/app.conf", "operator rewrote it\nours\n"));
+
+  apply_revert(f.ctx, journal, plan_revert(f.ctx, journal, f.stage, Force::no));
+  CHECK(test::read_file(f.dir / "/etc/app.conf") == "operator rewrote it\n");
+}
+
+TEST_CASE("a damaged or missing backup stops revert before anything is written", "[stages]") {
+  Fixture f;
+  f.dir.write("/etc/app.conf", "user\n");
+  Journal journal;
+  apply_plan(f.ctx, journal, edit_plan(f.root, "/etc/app.conf", "ours\n"));
+  const std::string backup = *journal.find("fake")->files[0].backup;
+  f.dir.write(backup, "tampered\n");
+  CHECK_THROWS_WITH(plan_revert(f.ctx, journal, f.stage, Force::no), Catch::Contains("damaged"));
+  std::filesystem::remove(f.dir / backup);
+  CHECK_THROWS_WITH(plan_revert(f.ctx, journal, f.stage, Force::no), Catch::Contains("missing"));
+  CHECK(test::read_file(f.dir / "/etc/app.conf") == "ours\n");
 }
 
 TEST_CASE("a damaged journal is an error, not an empty journal", "[stages]") {
