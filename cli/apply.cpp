@@ -18,13 +18,9 @@ struct ApplyOptions {
 };
 
 void run_apply(const Context& ctx, const ApplyOptions& options, DryRun dry_run) {
-  const Settings settings = resolve_settings(ctx, options.stage, options.runtime);
-  const host::HostRoot root(settings.root);
-  host::ProcessRunner runner(root, ctx.log_sink());
-  const stages::StageContext stage_ctx{root, runner};
-  auto stages = stages::select_stages(settings, options.stage.stages);
+  StageCommand command(ctx, options.stage, options.runtime);
   if (options.stage.dry_run) dry_run = DryRun::yes;
-  auto runs = stages::apply_stages(stage_ctx, settings, stages, dry_run);
+  auto runs = stages::apply_stages(command.context(), command.settings, command.stages, dry_run);
   render_runs(std::cout, runs, RunKind::apply, dry_run, ctx.json);
 }
 

@@ -16,12 +16,9 @@ struct RevertOptions {
 };
 
 void run_revert(const Context& ctx, const RevertOptions& options) {
-  const Settings settings = resolve_settings(ctx, options.stage, options.runtime);
-  const host::HostRoot root(settings.root);
-  host::ProcessRunner runner(root, ctx.log_sink());
-  auto stages = stages::select_stages(settings, options.stage.stages);
+  StageCommand command(ctx, options.stage, options.runtime);
   const DryRun dry_run = options.stage.dry_run ? DryRun::yes : DryRun::no;
-  auto runs = stages::revert_stages({root, runner}, settings, stages, dry_run,
+  auto runs = stages::revert_stages(command.context(), command.settings, command.stages, dry_run,
                                     options.stage.force ? stages::Force::yes : stages::Force::no);
   render_runs(std::cout, runs, RunKind::revert, dry_run, ctx.json);
 }

@@ -59,4 +59,10 @@ Settings resolve_settings(const Context& ctx, const StageFlags& stage, const Run
   return settings;
 }
 
+StageCommand::StageCommand(const Context& ctx, const StageFlags& stage, const RuntimeFlags& runtime)
+    : settings(resolve_settings(ctx, stage, runtime)),
+      root(settings.root),
+      runner(root, ctx.log_sink()),
+      stages(stages::select_stages(settings, stage.stages)) {}
+
 }  // namespace gns::cli

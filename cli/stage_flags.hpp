@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "context.hpp"
+#include "host/runner.hpp"
 #include "settings.hpp"
+#include "stages/orchestrator.hpp"
 
 namespace gns::cli {
 
@@ -15,6 +17,20 @@ struct StageFlags {
   bool dry_run = false;
   double lock_timeout_s = 60;
   bool force = false;
+};
+
+struct RuntimeFlags;
+
+// What plan, apply, configure, status and revert all start from: the flags, the host and its
+// runner, and the stages they chose.
+struct StageCommand {
+  StageCommand(const Context& ctx, const StageFlags& stage, const RuntimeFlags& runtime);
+  stages::StageContext context() { return {root, runner}; }
+
+  const Settings settings;
+  const host::HostRoot root;
+  host::ProcessRunner runner;
+  const std::vector<std::unique_ptr<stages::Stage>> stages;
 };
 
 struct RuntimeFlags {

@@ -18,11 +18,8 @@ struct StatusOptions {
 };
 
 void run_status(const Context& ctx, const StatusOptions& options) {
-  const Settings settings = resolve_settings(ctx, options.stage, options.runtime);
-  const host::HostRoot root(settings.root);
-  host::ProcessRunner runner(root, ctx.log_sink());
-  auto stages = stages::select_stages(settings, options.stage.stages);
-  auto statuses = stages::stage_status({root, runner}, stages);
+  StageCommand command(ctx, options.stage, options.runtime);
+  auto statuses = stages::stage_status(command.context(), command.stages);
   if (ctx.json) {
     nlohmann::ordered_json document = {{"schema_version", 1}, {"stages", nlohmann::ordered_json::array()}};
     for (const auto& status : statuses)
