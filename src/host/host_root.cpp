@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 
@@ -90,6 +91,28 @@ void fsync_directory(const fs::path& dir) {
   if (fd.get() < 0 || ::fsync(fd.get()) != 0)
     throw Error("cannot sync directory " + dir.string() + ": " + errno_text(errno));
 }
+
+// A run killed mid-write (power cut, SIGKILL) leaves its temp file beside the target; the
+// next write of that target removes it, so the directory converges too. Drop-in directories
+// matter: some runtimes read every file in them, hidden ones included.
+void remove_stale_temp_files(const fs::path& dir, const std::string& temp_prefix) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() == temp_prefix.size() + 6 && name.rfind(temp_prefix, 0) == 0)
+      fs::remove(entry.path(), ec);
+  }
+}
+
+#ifdef GNS_FAULT_INJECTION
+// Test builds only (cmake -DGNS_FAULT_INJECTION=ON): GNS_CRASH_AT_WRITE=N stops the process
+// dead just before the Nth rename, as a power cut would, to prove every run converges.
+void crash_if_asked() {
+  static int writes = 0;
+  const char* crash_at = std::getenv("GNS_CRASH_AT_WRITE");
+  if (crash_at != nullptr && ++writes == std::atoi(crash_at)) ::_exit(86);  // the simulated crash
+}
+#endif
 
 void make_directories(const fs::path& dir) {
   std::error_code ec;
@@ -209,7 +232,9 @@ void HostRoot::write_atomic(std::string_view host_path, std::string_view bytes,
   struct stat old {};
   bool replacing = ::stat(target.c_str(), &old) == 0;
 
-  std::string temp_name = (dir / ("." + target.filename().string() + ".gns-XXXXXX")).string();
+  const std::string temp_prefix = "." + target.filename().string() + ".gns-";
+  remove_stale_temp_files(dir, temp_prefix);
+  std::string temp_name = (dir / (temp_prefix + "XXXXXX")).string();
   FdGuard fd(::mkostemp(temp_name.data(), O_CLOEXEC));
   if (fd.get() < 0) throw Error("cannot create a temp file in " + dir.string() + ": " + errno_text(errno));
   TempFileGuard temp(temp_name);
@@ -222,6 +247,9 @@ void HostRoot::write_atomic(std::string_view host_path, std::string_view bytes,
   if (replacing && ::fchown(fd.get(), old.st_uid, old.st_gid) != 0 && errno != EPERM)
     throw Error("cannot set owner of " + temp_name + ": " + errno_text(errno));
   if (::fsync(fd.get()) != 0) throw Error("cannot sync " + temp_name + ": " + errno_text(errno));
+#ifdef GNS_FAULT_INJECTION
+  crash_if_asked();
+#endif
   if (::rename(temp_name.c_str(), target.c_str()) != 0)
     throw Error("cannot replace " + target.string() + ": " + errno_text(errno));
   temp.release();

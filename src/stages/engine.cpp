@@ -86,9 +86,8 @@ ApplyOutcome apply_plan(const StageContext& ctx, Journal& journal, const StagePl
     write_edit(ctx.root, edit);
     ++outcome.files_written;
   }
+  // Every journal change was saved before the step it records; nothing is left to save.
   outcome.commands_run = run_commands(ctx, plan, &journal);
-  if (plan.edits.empty() && outcome.commands_run == 0) return outcome;
-  journal.save(ctx.root);
   return outcome;
 }
 

@@ -304,3 +304,17 @@ TEST_CASE("kernel_release falls back to uname when osrelease is absent", "[host]
   tmp.write("/proc/sys/kernel/osrelease", "\n");
   CHECK(HostRoot(tmp.path()).kernel_release() == names.release);
 }
+
+TEST_CASE("write_atomic removes the temp file a crashed earlier write left behind", "[host]") {
+  TempRoot root;
+  root.write("/etc/app.conf", "old\n");
+  root.write("/etc/.app.conf.gns-Ab12Cd", "half written by a run that died\n");
+  root.write("/etc/.app.conf.gns-keep-me", "not one of ours: wrong length\n");
+  root.write("/etc/.other.conf.gns-Ab12Cd", "belongs to another file\n");
+  HostRoot host(root.path());
+  host.write_atomic("/etc/app.conf", "new\n");
+  CHECK(read_file(root / "/etc/app.conf") == "new\n");
+  CHECK_FALSE(fs::exists(root / "/etc/.app.conf.gns-Ab12Cd"));
+  CHECK(fs::exists(root / "/etc/.app.conf.gns-keep-me"));
+  CHECK(fs::exists(root / "/etc/.other.conf.gns-Ab12Cd"));
+}
