@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 #include <cerrno>
@@ -136,16 +137,28 @@ CommandResult ProcessRunner::run(const Command& command) {
   child_exec.argv.push_back(nullptr);
   if (!m_root.is_system_root()) child_exec.chroot_dir = chroot_dir.c_str();
 
+  // A SIGINT/SIGTERM/SIGHUP while the command runs (cloud-init's timeout, an operator's
+  // Ctrl-C) must not leave it running on without us: it is stopped, and the run ends with an
+  // Error that unwinds the lock and temp files. Set up before the child starts, so no signal
+  // falls between; cancelled when it exits, so the loop can end.
+  boost::asio::signal_set stop_signals(events, SIGINT, SIGTERM, SIGHUP);
   std::error_code start_error;
   // stdin is /dev/null: a command that asks a question reads end-of-file instead of hanging.
   // on_exit makes the event loop wait for the exit too; the raw wait status is read from
   // native_exit_code() afterwards, as the handler's argument is already decoded.
   bp::child child(bp::exe = exe, bp::std_in < bp::null, bp::std_out > out, bp::std_err > err,
                   bp::env["LC_ALL"] = "C", events,
-                  bp::on_exit([](int, const std::error_code&) {}), child_exec, start_error);
+                  bp::on_exit([&stop_signals](int, const std::error_code&) { stop_signals.cancel(); }),
+                  child_exec, start_error);
   if (start_error)
     throw Error("cannot start " + format_command_line(command.argv()) + ": " +
                 start_error.message());
+  std::optional<int> stopped_by;
+  stop_signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    stopped_by = signal;
+    ::kill(-child.id(), SIGTERM);
+  });
 
   CommandResult result;
   events.run_for(command.timeout);
@@ -164,6 +177,9 @@ CommandResult ProcessRunner::run(const Command& command) {
       }
     }
   }
+  if (stopped_by)
+    throw Error("stopped by signal " + std::to_string(*stopped_by) + " while running " +
+                format_command_line(command.argv()) + " (which was stopped too)");
   record_wait_status(child.native_exit_code(), result);
   result.out = future_text(out);
   result.err = future_text(err);

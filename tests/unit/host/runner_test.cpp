@@ -321,3 +321,22 @@ TEST_CASE("ProcessRunner never runs a command outside a root it cannot enter", "
   CHECK_THROWS_AS(runner.run(Command{"/bin/sh", {"-c", "touch '" + marker.string() + "'"}}), Error);
   CHECK_FALSE(fs::exists(marker));
 }
+
+TEST_CASE("ProcessRunner stops its command when the tool itself is told to stop", "[host]") {
+  TempRoot tmp;
+  SystemRunner sys;
+  const fs::path pid_file = tmp / "/pid";
+  // SIGTERM to this process while the command runs, as cloud-init's timeout would send.
+  std::thread stopper([] {
+    std::this_thread::sleep_for(500ms);
+    ::kill(::getpid(), SIGTERM);
+  });
+  auto elapsed = time_of([&] {
+    CHECK_THROWS_WITH(
+        sys.runner.run(Command{"sh", {"-c", "echo $$ > " + pid_file.string() + "; exec sleep 30"}, 20s}),
+        Catch::Contains("stopped by signal 15"));
+  });
+  stopper.join();
+  CHECK(elapsed < 10s);
+  CHECK(process_ends(read_pid(pid_file)));
+}
