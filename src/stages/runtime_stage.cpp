@@ -266,7 +266,14 @@ void RuntimeStage::add_restart(const StageContext& ctx, const std::string& servi
     plan.notes.push_back("--root is not /: the change takes effect when " + service + " next starts there");
     return;
   }
-  auto active = ctx.runner.run(host::Command{"systemctl", {"is-active", "--quiet", service}, std::chrono::seconds(10)});
+  host::CommandResult active;
+  try {
+    active = ctx.runner.run(host::Command{"systemctl", {"is-active", "--quiet", service}, std::chrono::seconds(10)});
+  } catch (const Error& e) {  // no systemd here (a container, a chroot): say so, do not fail
+    plan.notes.push_back("cannot ask systemd about " + service + " (" + e.what() +
+                         "): restart it yourself for the change to take effect");
+    return;
+  }
   if (!active.succeeded()) {
     plan.notes.push_back(service + " is not running: the change takes effect when it starts");
     return;

@@ -295,3 +295,30 @@ TEST_CASE("a k3s node is not applicable for status, not an error", "[stages]") {
   CHECK(judged.state == StageState::not_applicable);
   CHECK_THAT(judged.detail, Catch::Contains("k3s"));
 }
+
+namespace {
+
+// A host without systemd: asking systemctl anything fails as ProcessRunner fails.
+class NoSystemdRunner : public host::Runner {
+public:
+  host::CommandResult run(const host::Command& command) override {
+    throw Error("program not found on PATH: " + command.program);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("on a host without systemd the plan says to restart by hand, and does not fail", "[stages]") {
+  test::TempRoot dir;  // a real path on "/", read only: the plan writes nothing
+  dir.write("/daemon.json", "{}\n");
+  host::HostRoot system_root("/");
+  NoSystemdRunner runner;
+  RuntimeSettings settings = for_runtime(RuntimeKind::docker);
+  settings.config_path = (dir / "/daemon.json").string();
+  StagePlan plan = RuntimeStage(settings).plan(StageContext{system_root, runner});
+  CHECK(plan.edits.size() == 1);
+  CHECK(plan.commands.empty());
+  REQUIRE(plan.notes.size() == 1);
+  CHECK_THAT(plan.notes[0], Catch::Contains("restart it yourself"));
+  CHECK(test::read_file(dir / "/daemon.json") == "{}\n");
+}
