@@ -256,6 +256,12 @@ void HostRoot::write_atomic(std::string_view host_path, std::string_view bytes,
   fsync_directory(dir);
 }
 
+void HostRoot::remove(std::string_view host_path) const {
+  fs::path real = resolve(host_path);
+  if (::unlink(real.c_str()) != 0 && errno != ENOENT)
+    throw Error("cannot remove " + real.string() + ": " + errno_text(errno));
+}
+
 std::optional<std::string> HostRoot::find_executable(std::string_view name) const {
   for (const char* dir : k_program_dirs) {
     std::string candidate = std::string(dir) + "/" + std::string(name);

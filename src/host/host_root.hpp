@@ -61,6 +61,10 @@ public:
   void write_atomic(std::string_view host_path, std::string_view bytes,
                     mode_t new_file_mode = 0644) const;
 
+  // Removes the file `host_path` resolves to (as write_atomic writes it); nothing when it is
+  // absent. Throws Error when it cannot be removed.
+  void remove(std::string_view host_path) const;
+
   // The host path of the executable `name` in the standard program directories
   // (/usr/local/sbin ... /bin) inside the root; nullopt when none has it.
   std::optional<std::string> find_executable(std::string_view name) const;

@@ -13,13 +13,10 @@ std::optional<std::string> sha_of(const std::optional<std::string>& bytes) {
 }
 
 void write_edit(const host::HostRoot& root, const FileEdit& edit) {
-  if (edit.after) {
+  if (edit.after)
     root.write_atomic(edit.path, *edit.after, edit.mode_if_new);
-  } else if (root.exists(edit.path)) {
-    std::error_code ec;
-    std::filesystem::remove(root.resolve(edit.path), ec);
-    if (ec) throw Error("cannot remove " + root.resolve(edit.path).string() + ": " + ec.message());
-  }
+  else
+    root.remove(edit.path);
 }
 
 // The service a `systemctl try-restart X` (or restart) command restarts, if it is one.
@@ -45,7 +42,6 @@ int run_commands(const StageContext& ctx, const StagePlan& plan, Journal* journa
   return count;
 }
 
-// How a journaled file stands now against what apply left.
 // The original bytes of `file`, checked against the hash the journal recorded for them.
 std::string read_backup(const host::HostRoot& root, const FileRecord& file) {
   auto bytes = root.read_if_exists(*file.backup);
@@ -56,6 +52,7 @@ std::string read_backup(const host::HostRoot& root, const FileRecord& file) {
   return *bytes;
 }
 
+// How a journaled file stands now against what apply left.
 enum class FileStanding { as_before, as_applied, changed_since };
 
 FileStanding standing_of(const FileRecord& file, const std::optional<std::string>& now) {
@@ -69,8 +66,7 @@ std::vector<PlannedCommand> restarts_for(const StageContext& ctx, const StageRec
   std::vector<PlannedCommand> commands;
   if (!ctx.root.is_system_root()) return commands;
   for (const auto& service : record.restarted)
-    commands.push_back({host::Command{"systemctl", {"try-restart", service}, std::chrono::seconds(120)},
-                        service + " reads its configuration only when it starts (not started if stopped)"});
+    commands.push_back(restart_command(service));
   return commands;
 }
 

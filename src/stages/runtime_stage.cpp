@@ -15,7 +15,6 @@
 namespace gns::stages {
 namespace {
 
-constexpr auto k_restart_timeout = std::chrono::seconds(120);
 constexpr std::string_view k_crio_config = "/etc/crio/crio.conf";
 constexpr std::string_view k_crio_dropins = "/etc/crio/crio.conf.d";
 constexpr std::string_view k_crio_template = "crio/99-nvidia.conf";
@@ -278,9 +277,7 @@ void RuntimeStage::add_restart(const StageContext& ctx, const std::string& servi
     plan.notes.push_back(service + " is not running: the change takes effect when it starts");
     return;
   }
-  // try-restart: a service someone stops between this check and the restart stays stopped.
-  plan.commands.push_back({host::Command{"systemctl", {"try-restart", service}, k_restart_timeout},
-                           service + " reads its configuration only when it starts"});
+  plan.commands.push_back(restart_command(service));
 }
 
 std::optional<std::string> RuntimeStage::remove_own_changes(const std::string& path,

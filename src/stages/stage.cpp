@@ -12,4 +12,9 @@ std::string_view to_string(StageState state) {
   return "not_applicable";
 }
 
+PlannedCommand restart_command(const std::string& service) {
+  return {host::Command{"systemctl", {"try-restart", service}, std::chrono::seconds(120)},
+          service + " reads its configuration only when it starts"};
+}
+
 }  // namespace gns::stages

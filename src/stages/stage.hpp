@@ -51,6 +51,10 @@ struct StagePlan {
   bool empty() const { return edits.empty() && commands.empty(); }
 };
 
+// `systemctl try-restart service`: makes a changed config take effect; a service someone
+// stopped stays stopped.
+PlannedCommand restart_command(const std::string& service);
+
 // What every stage may touch: the host, its commands, and nothing else.
 struct StageContext {
   const host::HostRoot& root;
