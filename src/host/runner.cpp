@@ -1,6 +1,7 @@
 #include "runner.hpp"
 
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +10,8 @@
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 #include <cerrno>
+#include <cstring>
+#include <optional>
 #include <future>
 #include <system_error>
 #include <thread>
@@ -23,31 +26,75 @@ namespace {
 // Time a killed command gets to let its pipes close before we stop reading them.
 constexpr auto k_kill_grace = std::chrono::seconds(5);
 
+// Why a child could not become the command, sent from the child to the parent.
+enum class ChildFailure : int { chroot = 1, exec = 2 };
+
 // Runs in the forked child in place of Boost's exec: its own process group, so a timeout can
 // kill everything it started; a chroot into a --root other than "/"; then our execve.
 // Exec'ing here has two reasons: Boost 1.74 builds argv with &arg.front(), undefined for an
 // empty argument, so Boost is only given the program; and when a handler reports an error
 // Boost still goes on to its own execve, which after a failed chroot would run the command
-// on the wrong root. Only async-signal-safe calls here: the parent may have threads.
+// on the wrong root. A failure is reported on our own close-on-exec pipe in one write (atomic
+// below PIPE_BUF), not through Boost's set_error: Boost 1.74 writes its report in two writes
+// and reads it with one read, so a parent that reads between them builds a string from an
+// uninitialised length. Only async-signal-safe calls here: the parent may have threads.
 struct ChildExec : bp::extend::handler {
   const char* exe = nullptr;
   std::vector<char*> argv;      // null-terminated, pointing into the Command's strings
   const char* chroot_dir = nullptr;  // null: stay in "/"
+  int failure_fd = -1;          // write end of the report pipe; closed by a successful exec
 
   template <class Executor>
   void on_exec_setup(Executor& exec) const {
     ::setpgid(0, 0);
     if (chroot_dir != nullptr && (::chroot(chroot_dir) != 0 || ::chdir("/") != 0))
-      fail(exec, "chroot into the --root directory failed");
+      fail(ChildFailure::chroot);
     ::execve(exe, argv.data(), exec.env);
-    fail(exec, "execve failed");
+    fail(ChildFailure::exec);
   }
 
-  template <class Executor>
-  [[noreturn]] static void fail(Executor& exec, const char* what) {
-    exec.set_error(std::error_code(errno, std::system_category()), what);
+  [[noreturn]] void fail(ChildFailure what) const {
+    const int report[2] = {static_cast<int>(what), errno};
+    [[maybe_unused]] auto written = ::write(failure_fd, report, sizeof report);
     ::_exit(127);  // the child must never return into the parent's code
   }
+};
+
+// Both ends of a close-on-exec pipe, closed when it goes out of scope.
+class FailurePipe {
+ public:
+  FailurePipe() {
+    if (::pipe2(m_fds, O_CLOEXEC) != 0)
+      throw Error(std::string("cannot create a pipe: ") + std::strerror(errno));
+  }
+  ~FailurePipe() {
+    close_write_end();
+    ::close(m_fds[0]);
+  }
+  FailurePipe(const FailurePipe&) = delete;
+  FailurePipe& operator=(const FailurePipe&) = delete;
+
+  int write_end() const { return m_fds[1]; }
+  void close_write_end() {
+    if (m_fds[1] >= 0) ::close(m_fds[1]);
+    m_fds[1] = -1;
+  }
+  // After the fork: end-of-file means the child exec'ed; otherwise why it could not.
+  std::optional<std::string> child_failure() {
+    close_write_end();
+    int report[2] = {0, 0};
+    ssize_t count;
+    while ((count = ::read(m_fds[0], report, sizeof report)) < 0 && errno == EINTR) {
+    }
+    if (count <= 0) return std::nullopt;
+    const char* what = report[0] == static_cast<int>(ChildFailure::chroot)
+                           ? "chroot into the --root directory failed"
+                           : "execve failed";
+    return std::string(what) + ": " + std::strerror(report[1]);
+  }
+
+ private:
+  int m_fds[2] = {-1, -1};
 };
 
 std::string last_lines(const std::string& text, size_t count) {
@@ -136,6 +183,8 @@ CommandResult ProcessRunner::run(const Command& command) {
   for (const auto& arg : argv) child_exec.argv.push_back(const_cast<char*>(arg.c_str()));
   child_exec.argv.push_back(nullptr);
   if (!m_root.is_system_root()) child_exec.chroot_dir = chroot_dir.c_str();
+  FailurePipe failure_pipe;
+  child_exec.failure_fd = failure_pipe.write_end();
 
   // A SIGINT/SIGTERM/SIGHUP while the command runs (cloud-init's timeout, an operator's
   // Ctrl-C) must not leave it running on without us: it is stopped, and the run ends with an
@@ -153,6 +202,11 @@ CommandResult ProcessRunner::run(const Command& command) {
   if (start_error)
     throw Error("cannot start " + format_command_line(command.argv()) + ": " +
                 start_error.message());
+  if (auto failure = failure_pipe.child_failure()) {
+    std::error_code ignored;
+    child.wait(ignored);  // it has already exited with 127
+    throw Error("cannot start " + format_command_line(command.argv()) + ": " + *failure);
+  }
   std::optional<int> stopped_by;
   stop_signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
