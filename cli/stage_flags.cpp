@@ -39,6 +39,14 @@ void add_runtime_flags(CLI::App* cmd, RuntimeFlags& flags, bool require_runtime)
                 "Make it the default runtime (default: yes), so pods and containers get GPUs "
                 "without naming the runtime");
   cmd->add_flag("--cdi", flags.cdi, "docker: also enable CDI (features.cdi)");
+  auto* drop_in = cmd->add_flag_callback(
+      "--drop-in", [&flags] { flags.drop_in = true; },
+      "containerd: put the runtime in /etc/containerd/conf.d/99-nvidia.toml and import it from "
+      "config.toml (default from containerd 2.1 on, whose imports merge deeply)");
+  auto* no_drop_in = cmd->add_flag_callback(
+      "--no-drop-in", [&flags] { flags.drop_in = false; },
+      "containerd: edit config.toml in place, even where a drop-in would do");
+  drop_in->excludes(no_drop_in);
   cmd->add_flag("--no-restart", flags.no_restart,
                 "Do not restart the runtime after a change; it takes effect at its next start");
 }
@@ -55,6 +63,7 @@ Settings resolve_settings(const Context& ctx, const StageFlags& stage, const Run
   settings.runtime.set_as_default = runtime.set_as_default;
   settings.runtime.cdi = runtime.cdi;
   settings.runtime.restart = !runtime.no_restart;
+  settings.runtime.drop_in = runtime.drop_in;
   settings.lock_timeout = std::chrono::milliseconds(static_cast<long>(stage.lock_timeout_s * 1000));
   return settings;
 }

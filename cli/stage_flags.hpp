@@ -2,6 +2,7 @@
 // Flags shared by the commands that plan, apply and revert stages.
 
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,7 @@ struct RuntimeFlags {
   bool set_as_default = true;
   bool cdi = false;
   bool no_restart = false;
+  std::optional<bool> drop_in;  // --drop-in / --no-drop-in; nullopt: neither given
 };
 
 // --stages on `cmd`.

@@ -22,6 +22,13 @@ struct RuntimeSettings {
   bool set_as_default = true;
   bool cdi = false;      // docker: features.cdi
   bool restart = true;   // restart the service after an effective change (root "/" only)
+  // containerd: put the runtime in a drop-in file that config.toml imports (--drop-in) or
+  // edit config.toml in place (--no-drop-in); nullopt: as the installed containerd's import
+  // merge rule allows (a drop-in from 2.1 on).
+  std::optional<bool> drop_in;
+  // Where the templates of the text we add are read from, on the machine running the tool
+  // (--templates, or `templates` in the site config file); the installed ones when empty.
+  std::filesystem::path templates_dir;
 };
 
 struct Settings {

@@ -42,6 +42,11 @@ private:
   StagePlan plan_docker(const StageContext& ctx) const;
   StagePlan plan_containerd(const StageContext& ctx) const;
   StagePlan plan_crio(const StageContext& ctx) const;
+  // remove_own_changes for one runtime's file; `record` is its part of the undo data.
+  std::string remove_docker_changes(const std::string& path, const std::string& current,
+                                    const nlohmann::json& record) const;
+  std::string remove_containerd_changes(const std::string& path, const std::string& current,
+                                        const nlohmann::json& record) const;
   // The restart that makes an edited config take effect, when it may and should run now.
   void add_restart(const StageContext& ctx, const std::string& service, StagePlan& plan) const;
 
