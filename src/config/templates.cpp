@@ -9,15 +9,17 @@
 
 namespace gns::config {
 
-std::filesystem::path templates_dir() { return GNS_TEMPLATES_DIR; }
+std::filesystem::path templates_dir(const std::filesystem::path& configured) {
+  return configured.empty() ? std::filesystem::path(GNS_TEMPLATES_DIR) : configured;
+}
 
-std::string read_template(std::string_view relative) {
-  const std::string path = (templates_dir() / relative).string();
+Template read_template(const std::filesystem::path& configured, std::string_view relative) {
+  const std::string path = (templates_dir(configured) / relative).string();
   // The running system's root: a template is read where the tool is installed, whatever --root.
   auto text = host::HostRoot("/").read_if_exists(path);
   if (!text)
     throw Error("template " + path + " is missing: gpu-node-setup is not installed completely");
-  return *text;
+  return {path, *text};
 }
 
 }  // namespace gns::config

@@ -76,9 +76,8 @@ StagePlan RuntimeStage::plan_crio(const StageContext& ctx) const {
   auto base = config::crio_base_runtime(user.merged, m_settings.runtime_name);
   config::CrioDropin dropin{m_settings.runtime_name, m_settings.runtime_path,
                             m_settings.set_as_default, base ? base->options : toml::table{}};
-  const std::string template_path = (config::templates_dir() / k_crio_template).string();
-  std::string text =
-      config::render_crio_dropin(config::read_template(k_crio_template), template_path, dropin);
+  auto crio_template = config::read_template(m_settings.templates_dir, k_crio_template);
+  std::string text = config::render_crio_dropin(crio_template.text, crio_template.path, dropin);
   // The file is wholly ours: the exact bytes mean applied, any others drift to rewrite.
   auto before = ctx.root.read_if_exists(path);
   if (before == text) return plan;

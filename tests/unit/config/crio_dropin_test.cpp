@@ -17,7 +17,7 @@ namespace {
 
 // The shipped template, rendered: the bytes the drop-in has on a host.
 std::string render_shipped(const CrioDropin& dropin) {
-  return render_crio_dropin(read_template("crio/99-nvidia.conf"), "99-nvidia.conf", dropin);
+  return render_crio_dropin(read_template({}, "crio/99-nvidia.conf").text, "99-nvidia.conf", dropin);
 }
 
 CrioDropin not_default() {
