@@ -22,18 +22,23 @@ Gpu classify_gpu(pci::PciFunction function) {
   return gpu;
 }
 
-PciReport read_pci(const host::HostRoot& root, const Settings& settings, std::string& source) {
-  if (settings.pci_dump) {
-    source = "dump " + settings.pci_dump->string();
-    return classify(pci::scan_dump(*settings.pci_dump));
-  }
+std::string pci_source(const host::HostRoot& root, const Settings& settings) {
+  if (settings.pci_dump) return "dump " + settings.pci_dump->string();
+  return "sysfs " + root.resolve("/sys/bus/pci").string();
+}
+
+}  // namespace
+
+PciReport read_pci_report(const host::HostRoot& root, const Settings& settings) {
+  if (settings.pci_dump) return classify(pci::scan_dump(*settings.pci_dump));
   const auto sysfs = root.resolve("/sys/bus/pci");
-  source = "sysfs " + sysfs.string();
   if (!root.is_directory("/sys/bus/pci/devices"))
     throw Error("no PCI devices directory at " + sysfs.string() +
                 "/devices (is sysfs mounted under the root? --pci-dump FILE reads a dump instead)");
   return classify(pci::scan_sysfs(sysfs));
 }
+
+namespace {
 
 HostFacts read_host_facts(const host::HostRoot& root) {
   HostFacts facts;
@@ -66,7 +71,8 @@ PciReport classify(pci::PciScan scan) {
 
 DetectReport detect(const host::HostRoot& root, const Settings& settings) {
   DetectReport report;
-  report.pci = read_pci(root, settings, report.pci_source);
+  report.pci_source = pci_source(root, settings);
+  report.pci = read_pci_report(root, settings);
   report.host = read_host_facts(root);
   return report;
 }

@@ -59,6 +59,10 @@ struct DetectReport {
 // ones (config space reading all ones), classifying each GPU. Pure: no I/O.
 PciReport classify(pci::PciScan scan);
 
+// Reads PCI: the dump in `settings`, else the root's sysfs. Throws Error for an unusable dump
+// or when the root has no sysfs PCI tree.
+PciReport read_pci_report(const host::HostRoot& root, const Settings& settings);
+
 // Reads PCI (the dump in `settings`, else the root's sysfs) and the host facts under `root`.
 // Throws Error for an unusable dump or when PCI cannot be read at all.
 DetectReport detect(const host::HostRoot& root, const Settings& settings);

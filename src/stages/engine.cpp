@@ -115,7 +115,11 @@ StagePlan plan_revert(const StageContext& ctx, const Journal& journal, const Sta
                         "\nLook at them; revert --force takes out only what gpu-node-setup added "
                         "and keeps the rest");
   }
-  if (!plan.edits.empty()) plan.commands = restarts_for(ctx, *record);
+  if (!plan.edits.empty()) {
+    plan.commands = restarts_for(ctx, *record);
+    auto more = stage.commands_after_revert(ctx, record->undo);
+    plan.commands.insert(plan.commands.end(), more.begin(), more.end());
+  }
   return plan;
 }
 

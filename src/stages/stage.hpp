@@ -46,7 +46,9 @@ struct StagePlan {
   std::vector<FileEdit> edits;             // written first, in order
   std::vector<PlannedCommand> commands;    // then run, in order
   std::vector<std::string> notes;          // what a person should know
-  nlohmann::json undo = nlohmann::json::object();  // stage data kept for revert --force
+  nlohmann::json undo = nlohmann::json::object();  // stage data kept for revert
+  // Set when what this plan does takes full effect only after a reboot: why, in a sentence.
+  std::optional<std::string> reboot_reason;
 
   bool empty() const { return edits.empty() && commands.empty(); }
 };
@@ -76,6 +78,15 @@ public:
   // For revert --force of a file someone changed after apply: `current` with only this
   // stage's own additions taken out (per `undo`, the plan's undo data), so their later changes
   // survive; nullopt when the stage cannot tell its additions apart (the original is restored).
+  // Commands a revert runs after restoring the stage's files, beyond restarting the services
+  // apply restarted: whatever makes the restored files take effect (the initramfs rebuilt
+  // without our blacklist). `undo` is the stage's undo data from the journal.
+  virtual std::vector<PlannedCommand> commands_after_revert(const StageContext& ctx,
+                                                            const nlohmann::json& undo) const {
+    (void)ctx, (void)undo;
+    return {};
+  }
+
   virtual std::optional<std::string> remove_own_changes(const std::string& path,
                                                         const std::string& current,
                                                         const nlohmann::json& undo) const {
