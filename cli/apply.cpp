@@ -17,11 +17,12 @@ struct ApplyOptions {
   RuntimeFlags runtime;
 };
 
-void run_apply(const Context& ctx, const ApplyOptions& options, DryRun dry_run) {
+void run_apply(Context& ctx, const ApplyOptions& options, DryRun dry_run) {
   StageCommand command(ctx, options.stage, options.runtime);
   if (options.stage.dry_run) dry_run = DryRun::yes;
-  auto runs = stages::apply_stages(command.context(), command.settings, command.stages, dry_run);
-  render_runs(std::cout, runs, RunKind::apply, dry_run, ctx.json);
+  auto result = stages::apply_stages(command.context(), command.settings, command.stages, dry_run);
+  render_runs(std::cout, result, RunKind::apply, dry_run, ctx.json);
+  if (result.reboot_stage && dry_run == DryRun::no) ctx.exit_code = ExitCode::reboot_required;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@ enum class ExitCode : int {
   locked = 4,  // another run held the lock past --lock-timeout; nothing was done
   invalid_config = 5,  // a config file could not be understood (file:line:col); nothing written
   revert_refused = 6,  // revert would discard changes made after apply; see --force
+  reboot_required = 7,  // apply did what it could; a reboot is needed, then apply again
 };
 
 }  // namespace gns::cli

@@ -36,6 +36,10 @@ std::string counts_of(const stages::StagePlan& plan) {
 }
 
 void render_text(std::ostream& out, const stages::StageRun& run, RunKind kind, DryRun dry_run) {
+  if (run.deferred) {
+    out << run.plan.stage << ": deferred until after the reboot\n";
+    return;
+  }
   out << run.plan.stage << ": " << counts_of(run.plan) << "\n";
   for (const auto& edit : run.plan.edits) out << diff_of(edit);
   const char* verb = dry_run == DryRun::yes ? "would run" : "ran";
@@ -54,26 +58,48 @@ json run_json(const stages::StageRun& run) {
     files.push_back({{"path", edit.path}, {"action", action_of(edit)}, {"diff", diff_of(edit)}});
   for (const auto& planned : run.plan.commands)
     commands.push_back({{"argv", planned.command.argv()}, {"reason", planned.reason}});
-  return {{"stage", run.plan.stage},     {"files", files},
+  return {{"stage", run.plan.stage},     {"deferred", run.deferred},  {"files", files},
           {"commands", commands},        {"notes", run.plan.notes},
           {"files_written", run.outcome.files_written},
           {"commands_run", run.outcome.commands_run}};
 }
 
+json reboot_json(const stages::ApplyResult& result) {
+  if (!result.reboot_stage) return nullptr;
+  json deferred = json::array();
+  for (const auto& run : result.runs)
+    if (run.deferred) deferred.push_back(run.plan.stage);
+  return {{"stage", *result.reboot_stage}, {"reason", *result.reboot_reason}, {"deferred", deferred}};
+}
+
+void render_reboot_text(std::ostream& out, const stages::ApplyResult& result, DryRun dry_run) {
+  if (!result.reboot_stage) return;
+  std::string deferred;
+  for (const auto& run : result.runs)
+    if (run.deferred) deferred += " " + run.plan.stage;
+  out << (dry_run == DryRun::yes ? "a reboot would be needed: " : "reboot required: ")
+      << *result.reboot_stage << ": " << *result.reboot_reason << "\n";
+  if (dry_run == DryRun::no)
+    out << "Reboot this host, then run `gpu-node-setup apply` again"
+        << (deferred.empty() ? " to check" : " to finish:" + deferred) << "\n";
+}
+
 }  // namespace
 
-void render_runs(std::ostream& out, const std::vector<stages::StageRun>& runs, RunKind kind,
+void render_runs(std::ostream& out, const stages::ApplyResult& result, RunKind kind,
                  DryRun dry_run, bool json_output) {
   if (json_output) {
     json document = {{"schema_version", 1},
                      {"action", kind == RunKind::apply ? "apply" : "revert"},
                      {"dry_run", dry_run == DryRun::yes},
                      {"stages", json::array()}};
-    for (const auto& run : runs) document["stages"].push_back(run_json(run));
+    for (const auto& run : result.runs) document["stages"].push_back(run_json(run));
+    if (kind == RunKind::apply) document["reboot_required"] = reboot_json(result);
     out << document.dump(2) << "\n";
     return;
   }
-  for (const auto& run : runs) render_text(out, run, kind, dry_run);
+  for (const auto& run : result.runs) render_text(out, run, kind, dry_run);
+  render_reboot_text(out, result, dry_run);
 }
 
 }  // namespace gns::cli

@@ -12,9 +12,10 @@ namespace gns::cli {
 
 enum class RunKind { apply, revert };
 
-// Writes `runs` of `kind` to `out` as text, or as one JSON document when `json`; `dry_run`
-// says they were only planned.
-void render_runs(std::ostream& out, const std::vector<stages::StageRun>& runs, RunKind kind,
+// Writes the runs of `result` (of `kind`) to `out` as text, or as one JSON document when
+// `json`; `dry_run` says they were only planned. A reboot the apply needs ends the text with
+// what to do about it.
+void render_runs(std::ostream& out, const stages::ApplyResult& result, RunKind kind,
                  DryRun dry_run, bool json);
 
 }  // namespace gns::cli

@@ -18,9 +18,10 @@ struct RevertOptions {
 void run_revert(const Context& ctx, const RevertOptions& options) {
   StageCommand command(ctx, options.stage, options.runtime);
   const DryRun dry_run = options.stage.dry_run ? DryRun::yes : DryRun::no;
-  auto runs = stages::revert_stages(command.context(), command.settings, command.stages, dry_run,
-                                    options.stage.force ? stages::Force::yes : stages::Force::no);
-  render_runs(std::cout, runs, RunKind::revert, dry_run, ctx.json);
+  stages::ApplyResult result;
+  result.runs = stages::revert_stages(command.context(), command.settings, command.stages, dry_run,
+                                      options.stage.force ? stages::Force::yes : stages::Force::no);
+  render_runs(std::cout, result, RunKind::revert, dry_run, ctx.json);
 }
 
 }  // namespace

@@ -70,6 +70,11 @@ Journal Journal::load(const host::HostRoot& root) {
       throw ConfigError(std::string(k_path), 0, 0, "journal schema version is not 1");
     for (const auto& [stage, value] : document.at("stages").items())
       journal.m_stages.emplace_back(stage, record_from_json(value));
+    if (document.contains("pending_reboot")) {
+      const auto& reboot = document["pending_reboot"];
+      journal.m_reboot = PendingReboot{reboot.at("stage"), reboot.at("reason"),
+                                       reboot.at("deferred"), reboot.at("requested_at")};
+    }
   } catch (const nlohmann::json::exception& e) {
     throw ConfigError(std::string(k_path), 0, 0,
                       std::string("journal is damaged (") + e.what() +
@@ -130,6 +135,12 @@ void Journal::record_undo(const std::string& stage, const nlohmann::json& undo) 
     if (!record.undo.contains(key)) record.undo[key] = value;  // the first value is the original
 }
 
+void Journal::request_reboot(const std::string& stage, const std::string& reason,
+                             const std::vector<std::string>& deferred) {
+  std::string since = m_reboot && m_reboot->stage == stage ? m_reboot->requested_at : utc_now();
+  m_reboot = PendingReboot{stage, reason, deferred, since};
+}
+
 void Journal::erase(const std::string& stage) {
   m_stages.erase(std::remove_if(m_stages.begin(), m_stages.end(),
                                 [&](const auto& item) { return item.first == stage; }),
@@ -140,6 +151,11 @@ void Journal::save(const host::HostRoot& root) const {
   json stages = json::object();
   for (const auto& [name, record] : m_stages) stages[name] = record_to_json(record);
   json document = {{"schema_version", k_journal_schema_version}, {"stages", stages}};
+  if (m_reboot)
+    document["pending_reboot"] = {{"stage", m_reboot->stage},
+                                  {"reason", m_reboot->reason},
+                                  {"deferred", m_reboot->deferred},
+                                  {"requested_at", m_reboot->requested_at}};
   root.write_atomic(k_path, document.dump(2) + "\n", 0600);
 }
 

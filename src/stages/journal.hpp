@@ -27,6 +27,15 @@ struct StageRecord {
   nlohmann::json undo = nlohmann::json::object();
 };
 
+// A reboot an apply asked for and has not seen happen yet: the stage that needs it, why, and
+// the stages apply left for after it.
+struct PendingReboot {
+  std::string stage;
+  std::string reason;
+  std::vector<std::string> deferred;
+  std::string requested_at;  // UTC, ISO 8601
+};
+
 class Journal {
 public:
   static constexpr std::string_view k_path = "/var/lib/gpu-node-setup/journal.json";
@@ -51,6 +60,14 @@ public:
   void record_restart(const std::string& stage, const std::string& service);
   void record_undo(const std::string& stage, const nlohmann::json& undo);
 
+  // The reboot the last apply asked for, if it still waits; set or cleared by each apply.
+  const std::optional<PendingReboot>& pending_reboot() const { return m_reboot; }
+  // Records that `stage` needs a reboot for `reason`, leaving `deferred` for after it; keeps
+  // the time of the first request while the same stage still asks.
+  void request_reboot(const std::string& stage, const std::string& reason,
+                      const std::vector<std::string>& deferred);
+  void clear_pending_reboot() { m_reboot.reset(); }
+
   // Forgets `stage` (after a revert).
   void erase(const std::string& stage);
 
@@ -61,6 +78,7 @@ private:
   StageRecord& entry(const std::string& stage);
 
   std::vector<std::pair<std::string, StageRecord>> m_stages;  // in the order applied
+  std::optional<PendingReboot> m_reboot;
 };
 
 }  // namespace gns::stages

@@ -12,7 +12,7 @@
 
 namespace gns::stages {
 
-// Every stage in the order apply runs them; today: runtime.
+// Every stage in the order apply runs them: nouveau, runtime.
 std::vector<std::string> all_stage_names();
 
 // The stages named in `names` (all of them when empty), in apply order, built for
@@ -23,14 +23,31 @@ std::vector<std::unique_ptr<Stage>> select_stages(const Settings& settings,
 struct StageRun {
   StagePlan plan;
   ApplyOutcome outcome;  // zero when nothing was done (dry run, or nothing to do)
+  bool deferred = false;  // left for after the reboot an earlier stage needs
 };
 
-// Plans each stage and, unless `dry_run`, carries the plan out under the lock, journaled.
-// Nothing is written for any stage before every stage has planned, so a config that cannot
-// be understood (ConfigError) stops the run with the host untouched.
-std::vector<StageRun> apply_stages(const StageContext& ctx, const Settings& settings,
-                                   const std::vector<std::unique_ptr<Stage>>& stages,
-                                   DryRun dry_run);
+// The runs of an apply, and the reboot it stopped for, if any.
+struct ApplyResult {
+  std::vector<StageRun> runs;
+  // The stage whose change needs a reboot before the later stages can work, and why; the
+  // runs after it are `deferred`. Also set when nothing was written, while the reboot is due.
+  std::optional<std::string> reboot_stage;
+  std::optional<std::string> reboot_reason;
+};
+
+// Host paths apply writes when a reboot is needed, as Debian's and Ubuntu's tools do
+// (update-notifier, needrestart and unattended-upgrades read them).
+inline constexpr std::string_view k_reboot_required_path = "/run/reboot-required";
+inline constexpr std::string_view k_reboot_required_pkgs_path = "/run/reboot-required.pkgs";
+
+// Plans each stage and, unless `dry_run`, carries the plans out in order under the lock,
+// journaled. Nothing is written for any stage before every stage has planned, so a config
+// that cannot be understood (ConfigError) stops the run with the host untouched. A stage
+// whose plan has a reboot_reason is applied, and the stages after it are not: they are
+// deferred, recorded in the journal with the reason, and /run/reboot-required is written; the
+// next apply after the reboot takes them up. An apply that needs no reboot clears the record.
+ApplyResult apply_stages(const StageContext& ctx, const Settings& settings,
+                         const std::vector<std::unique_ptr<Stage>>& stages, DryRun dry_run);
 
 // Reverts each journaled stage, newest first; see plan_revert for `force`.
 std::vector<StageRun> revert_stages(const StageContext& ctx, const Settings& settings,

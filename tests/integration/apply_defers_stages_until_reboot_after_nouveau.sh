@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# A host root with an NVIDIA GPU (sysfs built from a real dump) where nouveau is loaded:
+# `apply` blacklists nouveau, rebuilds the initramfs (a recording update-initramfs run inside
+# the root, as the tool runs every command there), leaves the runtime stage for after the
+# reboot, writes /run/reboot-required and exits 7; a second apply before the reboot changes
+# nothing. After the "reboot" (nouveau unloaded, /run emptied) apply configures the runtime
+# and exits 0, a further apply has nothing to do, and revert leaves the files as they were
+# and rebuilds the initramfs again.
+source "$(dirname "$0")/lib.sh"
+require_tool jq ldd sha256sum
+dump="$GNS_SHARED_FIXTURES/pci/gt1030-x2-hdmi-audio.lspci-xxx.txt"
+[ -f "$dump" ] || skip "shared dump $dump is missing"
+root="$SCRATCH/root"
+bash "$(dirname "$0")/../support/make_sysfs_tree.sh" "$dump" "$root" --module nouveau
+
+# /bin/sh and its libraries inside the root, so that a script there runs under chroot.
+mkdir -p "$root/bin" "$root/usr/sbin"
+cp /bin/sh "$root/bin/sh"
+for lib in $(ldd /bin/sh | grep -o '/[^ ]*'); do
+  mkdir -p "$root$(dirname "$lib")" && cp "$lib" "$root$lib"
+done
+cat > "$root/usr/sbin/update-initramfs" <<'SCRIPT'
+#!/bin/sh
+echo "update-initramfs $*" >> /initramfs-calls
+SCRIPT
+chmod 755 "$root/usr/sbin/update-initramfs"
+
+mkdir -p "$root/etc/docker"
+printf '{\n  "log-driver": "journald"\n}\n' > "$root/etc/docker/daemon.json"
+daemon_sha=$(sha256sum < "$root/etc/docker/daemon.json")
+blacklist="$root/etc/modprobe.d/blacklist-nouveau.conf"
+journal="$root/var/lib/gpu-node-setup/journal.json"
+gns() { "$GNS_BIN" --root "$root" "$@"; }
+run_status() { local status=0; gns "$@" > "$SCRATCH/out" 2>&1 || status=$?; echo "$status"; }
+calls() { [ -f "$root/initramfs-calls" ] && wc -l < "$root/initramfs-calls" || echo 0; }
+
+# plan: says a reboot would be needed and that runtime waits for it; exit 0, nothing written.
+[ "$(run_status plan --runtime docker --no-restart)" = 0 ] || fail "plan: $(cat "$SCRATCH/out")"
+grep -q '^a reboot would be needed: nouveau: nouveau is loaded' "$SCRATCH/out" || fail "plan lacks the reboot: $(cat "$SCRATCH/out")"
+grep -qx 'runtime: deferred until after the reboot' "$SCRATCH/out" || fail "plan does not defer runtime: $(cat "$SCRATCH/out")"
+[ ! -e "$blacklist" ] && [ ! -e "$root/run/reboot-required" ] || fail "plan wrote files"
+
+# apply with nouveau loaded: exit 7, blacklist + initramfs, runtime deferred.
+status=$(run_status apply --runtime docker --no-restart)
+[ "$status" = 7 ] || fail "apply with nouveau loaded: exit $status, want 7: $(cat "$SCRATCH/out")"
+grep -qx 'blacklist nouveau' "$blacklist" || fail "no blacklist line in $blacklist"
+grep -qx 'options nouveau modeset=0' "$blacklist" || fail "no modeset=0 in $blacklist"
+[ "$(cat "$root/initramfs-calls")" = "update-initramfs -u -k all" ] || fail "initramfs calls: $(cat "$root/initramfs-calls")"
+[ "$(sha256sum < "$root/etc/docker/daemon.json")" = "$daemon_sha" ] || fail "runtime was configured before the reboot"
+[ "$(cat "$root/run/reboot-required")" = '*** System restart required ***' ] || fail "no /run/reboot-required"
+grep -qx gpu-node-setup "$root/run/reboot-required.pkgs" || fail "no /run/reboot-required.pkgs entry"
+[ "$(jq -c '.pending_reboot | [.stage, .deferred]' "$journal")" = '["nouveau",["runtime"]]' ] \
+  || fail "journal's pending reboot: $(jq -c .pending_reboot "$journal")"
+grep -q 'Reboot this host, then run `gpu-node-setup apply` again to finish: runtime' "$SCRATCH/out" \
+  || fail "apply does not say what to do: $(cat "$SCRATCH/out")"
+
+# Again before the reboot: still 7, nothing rebuilt, nothing configured.
+status=$(run_status apply --runtime docker --no-restart)
+[ "$status" = 7 ] || fail "second apply before the reboot: exit $status, want 7"
+[ "$(calls)" = 1 ] || fail "the initramfs was rebuilt again before the reboot"
+[ "$(sha256sum < "$root/etc/docker/daemon.json")" = "$daemon_sha" ] || fail "runtime configured before the reboot"
+
+# The reboot: nouveau stays out, /run is a fresh tmpfs.
+rm -rf "$root/sys/module/nouveau" "$root/run/reboot-required" "$root/run/reboot-required.pkgs"
+status=$(run_status apply --runtime docker --no-restart)
+[ "$status" = 0 ] || fail "apply after the reboot: exit $status: $(cat "$SCRATCH/out")"
+[ "$(jq -r '.runtimes.nvidia.path + " " + ."default-runtime"' "$root/etc/docker/daemon.json")" = \
+  "/usr/bin/nvidia-container-runtime nvidia" ] || fail "runtime not configured after the reboot"
+[ "$(jq 'has("pending_reboot")' "$journal")" = false ] || fail "the journal still waits for a reboot"
+[ ! -e "$root/run/reboot-required" ] || fail "reboot-required written again"
+[ "$(calls)" = 1 ] || fail "the initramfs was rebuilt after the reboot"
+
+[ "$(run_status apply --runtime docker --no-restart)" = 0 ] || fail "third apply failed"
+[ "$(grep -c ': nothing to do$' "$SCRATCH/out")" = 2 ] || fail "third apply did something: $(cat "$SCRATCH/out")"
+
+# Revert: every file as before; the initramfs rebuilt without our blacklist.
+[ "$(run_status revert)" = 0 ] || fail "revert: $(cat "$SCRATCH/out")"
+[ ! -e "$blacklist" ] || fail "revert left $blacklist"
+[ "$(sha256sum < "$root/etc/docker/daemon.json")" = "$daemon_sha" ] || fail "revert did not restore daemon.json"
+[ "$(calls)" = 2 ] || fail "revert did not rebuild the initramfs ($(calls) calls)"
+echo "ok"
