@@ -17,11 +17,12 @@ struct ApplyOptions {
   RuntimeFlags runtime;
 };
 
-void run_apply(Context& ctx, const ApplyOptions& options, DryRun dry_run) {
+void run_apply(Context& ctx, const ApplyOptions& options, RunKind kind) {
+  DryRun dry_run = kind == RunKind::plan ? DryRun::yes : DryRun::no;
   StageCommand command(ctx, options.stage, options.runtime);
   if (options.stage.dry_run) dry_run = DryRun::yes;
   auto result = stages::apply_stages(command.context(), command.settings, command.stages, dry_run);
-  render_runs(std::cout, result, RunKind::apply, dry_run, ctx.json);
+  render_runs(std::cout, result, kind, dry_run, ctx.json);
   if (result.reboot_stage && dry_run == DryRun::no) ctx.exit_code = ExitCode::reboot_required;
 }
 
@@ -34,7 +35,7 @@ void register_plan(CLI::App& app, Context& ctx) {
   add_stages_flag(cmd, options->stage);
   add_runtime_flags(cmd, options->runtime, false);
   cmd->footer("Examples:\n  gpu-node-setup plan\n  gpu-node-setup plan --runtime=containerd --json");
-  cmd->callback([&ctx, options] { run_apply(ctx, *options, DryRun::yes); });
+  cmd->callback([&ctx, options] { run_apply(ctx, *options, RunKind::plan); });
 }
 
 void register_apply(CLI::App& app, Context& ctx) {
@@ -46,7 +47,7 @@ void register_apply(CLI::App& app, Context& ctx) {
   add_runtime_flags(cmd, options->runtime, false);
   cmd->footer("Examples:\n  gpu-node-setup apply\n  gpu-node-setup apply --dry-run\n"
               "  gpu-node-setup apply --stages runtime --runtime=docker --no-restart");
-  cmd->callback([&ctx, options] { run_apply(ctx, *options, DryRun::no); });
+  cmd->callback([&ctx, options] { run_apply(ctx, *options, RunKind::apply); });
 }
 
 void register_configure(CLI::App& app, Context& ctx) {
@@ -60,7 +61,7 @@ void register_configure(CLI::App& app, Context& ctx) {
   cmd->footer("Examples:\n  gpu-node-setup configure --runtime=containerd\n"
               "  gpu-node-setup configure --runtime=docker --dry-run\n"
               "  gpu-node-setup --root /host configure --runtime=containerd --no-restart");
-  cmd->callback([&ctx, options] { run_apply(ctx, *options, DryRun::no); });
+  cmd->callback([&ctx, options] { run_apply(ctx, *options, RunKind::apply); });
 }
 
 }  // namespace gns::cli

@@ -22,17 +22,27 @@ std::string diff_of(const stages::FileEdit& edit) {
                             edit.after ? edit.path : "/dev/null");
 }
 
-// snapper's summary: "create:0 modify:1 delete:0, 1 command", or "nothing to do".
-std::string counts_of(const stages::StagePlan& plan) {
+std::string count_of(size_t count, std::string_view thing) {
+  return std::to_string(count) + " " + std::string(thing) + (count == 1 ? "" : "s");
+}
+
+// "would create 1 file, modify 2 files, run 1 command" (the zero counts left out), or
+// "nothing to do".
+std::string summary_of(const stages::StagePlan& plan, DryRun dry_run) {
   if (plan.empty()) return "nothing to do";
-  int create = 0, modify = 0, remove = 0;
+  size_t create = 0, modify = 0, remove = 0;
   for (const auto& edit : plan.edits) {
     auto action = action_of(edit);
     (action == "create" ? create : action == "delete" ? remove : modify)++;
   }
-  return "create:" + std::to_string(create) + " modify:" + std::to_string(modify) +
-         " delete:" + std::to_string(remove) + ", " + std::to_string(plan.commands.size()) +
-         (plan.commands.size() == 1 ? " command" : " commands");
+  std::vector<std::string> parts;
+  if (create) parts.push_back("create " + count_of(create, "file"));
+  if (modify) parts.push_back("modify " + count_of(modify, "file"));
+  if (remove) parts.push_back("delete " + count_of(remove, "file"));
+  if (!plan.commands.empty()) parts.push_back("run " + count_of(plan.commands.size(), "command"));
+  std::string text = dry_run == DryRun::yes ? "would " : "";
+  for (size_t i = 0; i < parts.size(); ++i) text += (i ? ", " : "") + parts[i];
+  return text;
 }
 
 void render_text(std::ostream& out, const stages::StageRun& run, RunKind kind, DryRun dry_run) {
@@ -40,7 +50,7 @@ void render_text(std::ostream& out, const stages::StageRun& run, RunKind kind, D
     out << run.plan.stage << ": deferred until after the reboot\n";
     return;
   }
-  out << run.plan.stage << ": " << counts_of(run.plan) << "\n";
+  out << run.plan.stage << ": " << summary_of(run.plan, dry_run) << "\n";
   for (const auto& edit : run.plan.edits) out << diff_of(edit);
   const char* verb = dry_run == DryRun::yes ? "would run" : "ran";
   for (const auto& planned : run.plan.commands)
@@ -48,8 +58,8 @@ void render_text(std::ostream& out, const stages::StageRun& run, RunKind kind, D
   for (const auto& note : run.plan.notes) out << "note: " << note << "\n";
   if (dry_run == DryRun::no && !run.plan.empty())
     out << run.plan.stage << ": " << (kind == RunKind::revert ? "reverted, " : "applied, ")
-        << run.outcome.files_written << " file(s) written, " << run.outcome.commands_run
-        << " command(s) run\n";
+        << count_of(static_cast<size_t>(run.outcome.files_written), "file") << " written, "
+        << count_of(static_cast<size_t>(run.outcome.commands_run), "command") << " run\n";
 }
 
 json run_json(const stages::StageRun& run) {
@@ -90,16 +100,19 @@ void render_runs(std::ostream& out, const stages::ApplyResult& result, RunKind k
                  DryRun dry_run, bool json_output) {
   if (json_output) {
     json document = {{"schema_version", 1},
-                     {"action", kind == RunKind::apply ? "apply" : "revert"},
+                     {"action", kind == RunKind::plan     ? "plan"
+                                : kind == RunKind::apply ? "apply"
+                                                         : "revert"},
                      {"dry_run", dry_run == DryRun::yes},
                      {"stages", json::array()}};
     for (const auto& run : result.runs) document["stages"].push_back(run_json(run));
-    if (kind == RunKind::apply) document["reboot_required"] = reboot_json(result);
+    if (kind != RunKind::revert) document["reboot_required"] = reboot_json(result);
     out << document.dump(2) << "\n";
     return;
   }
   for (const auto& run : result.runs) render_text(out, run, kind, dry_run);
   render_reboot_text(out, result, dry_run);
+  if (dry_run == DryRun::yes && kind != RunKind::plan) out << "(dry run: nothing was changed)\n";
 }
 
 }  // namespace gns::cli

@@ -10,7 +10,8 @@
 
 namespace gns::cli {
 
-enum class RunKind { apply, revert };
+// plan, or apply/configure (with --dry-run or not), or revert.
+enum class RunKind { plan, apply, revert };
 
 // Writes the runs of `result` (of `kind`) to `out` as text, or as one JSON document when
 // `json`; `dry_run` says they were only planned. A reboot the apply needs ends the text with
