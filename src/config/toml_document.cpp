@@ -12,10 +12,17 @@ struct Position {
   unsigned column = 1;
 };
 
-// Where a multi-line string that never closes opens, if one does. toml++ reports such a
-// string at the end of the file, which is no help in a long config; containerd (and people)
-// point at its opening quotes. A small scan of strings and comments, nothing more.
-std::optional<Position> unterminated_multiline_start(std::string_view text) {
+// Strings that never close, where they open. toml++ reports a multi-line one at the end of
+// the file, and a one-line one as an "unescaped control character" (the line break) at the
+// end of its line: no help in a long config. containerd (and people) point at the opening
+// quotes. A small scan of strings and comments, nothing more.
+struct UnclosedStrings {
+  std::optional<Position> multiline;  // the multi-line string still open at the end
+  std::optional<Position> first_line;  // the first one-line string cut off by its line's end
+};
+
+UnclosedStrings find_unclosed_strings(std::string_view text) {
+  UnclosedStrings found;
   Position at;
   std::optional<Position> open_at;
   std::string_view open_quote;  // the delimiter of the string we are in, if any
@@ -35,13 +42,14 @@ std::optional<Position> unterminated_multiline_start(std::string_view text) {
       i += open_quote.size() - 1, at.column += static_cast<unsigned>(open_quote.size() - 1);
       open_quote = {};
     } else if (text[i] == '\n' && open_quote.size() == 1) {
-      open_quote = {};  // a one-line string ends at the line's end; toml++ reports that itself
+      if (!found.first_line) found.first_line = open_at;
+      open_quote = {};  // a one-line string ends at the line's end
     }
     if (text[i] == '\n') at = {at.line + 1, 1};
     else ++at.column;
   }
-  if (open_quote.size() == 3) return open_at;
-  return std::nullopt;
+  if (open_quote.size() == 3) found.multiline = open_at;
+  return found;
 }
 
 }  // namespace
@@ -52,8 +60,12 @@ toml::table parse_toml(std::string_view text, const std::string& path) {
   } catch (const toml::parse_error& e) {
     auto where = e.source().begin;
     std::string message(e.description());
-    if (auto start = unterminated_multiline_start(text)) {
-      where.line = start->line, where.column = start->column;
+    auto unclosed = find_unclosed_strings(text);
+    if (unclosed.first_line && unclosed.first_line->line == where.line) {
+      where.line = unclosed.first_line->line, where.column = unclosed.first_line->column;
+      message = "string opened here is not closed before the end of its line";
+    } else if (unclosed.multiline) {
+      where.line = unclosed.multiline->line, where.column = unclosed.multiline->column;
       message = "multi-line string opened here is never closed";
     }
     throw ConfigError(path, where.line, where.column, message);

@@ -33,3 +33,15 @@ TEST_CASE("an unclosed multi-line string is reported where it opens", "[config]"
   CHECK_THAT(error_of("a = \"\"\"x\ny\"\"\"\nb = \"q\\\"\"\"\"\nc = [\n"),
              !Catch::Contains("never closed"));
 }
+
+TEST_CASE("an unclosed one-line string is reported where it opens", "[config]") {
+  CHECK(error_of("version = 2\n[plugins.cri]\n  sandbox_image = \"registry.k8s.io/pause:3.9\n"
+                 "  [plugins.cri.cni]\n") ==
+        "/etc/x.toml:3:19: string opened here is not closed before the end of its line");
+  CHECK(error_of("a = 'x\nb = 1\n") ==
+        "/etc/x.toml:1:5: string opened here is not closed before the end of its line");
+  // A real control character inside a closed string keeps toml++'s own message.
+  CHECK_THAT(error_of("a = \"x\x01y\"\n"), !Catch::Contains("not closed"));
+  // An unclosed string on a later line than the fault does not take the blame.
+  CHECK_THAT(error_of("a = = 1\nb = \"x\n"), Catch::StartsWith("/etc/x.toml:1:"));
+}
