@@ -1,5 +1,6 @@
 #include "stage_flags.hpp"
 
+#include "config/site_config.hpp"
 #include "error.hpp"
 #include "stages/runtime_stage.hpp"
 
@@ -47,12 +48,21 @@ void add_runtime_flags(CLI::App* cmd, RuntimeFlags& flags, bool require_runtime)
       "--no-drop-in", [&flags] { flags.drop_in = false; },
       "containerd: edit config.toml in place, even where a drop-in would do");
   drop_in->excludes(no_drop_in);
+  cmd->add_option("--templates", flags.templates,
+                  "A site's templates directory on this machine (not under --root); a template "
+                  "it lacks is read from the installed ones (default: `templates` in "
+                  "/etc/gpu-node-setup/config.toml)")
+      ->option_text("DIR");
   cmd->add_flag("--no-restart", flags.no_restart,
                 "Do not restart the runtime after a change; it takes effect at its next start");
 }
 
 Settings resolve_settings(const Context& ctx, const StageFlags& stage, const RuntimeFlags& runtime) {
   Settings settings = ctx.settings();
+  // The site's file first, so that every flag below overrides it.
+  const auto site = config::read_site_config(host::HostRoot(settings.root));
+  if (site.templates_dir) settings.runtime.templates_dir = *site.templates_dir;
+  if (!runtime.templates.empty()) settings.runtime.templates_dir = runtime.templates;
   if (!runtime.runtime.empty()) settings.runtime.runtime = stages::parse_runtime_kind(runtime.runtime);
   if (!runtime.config.empty()) {
     if (runtime.config.front() != '/') throw UsageError("--config must be an absolute host path");

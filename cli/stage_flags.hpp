@@ -43,6 +43,7 @@ struct RuntimeFlags {
   bool cdi = false;
   bool no_restart = false;
   std::optional<bool> drop_in;  // --drop-in / --no-drop-in; nullopt: neither given
+  std::string templates;        // --templates DIR on this machine; empty: the site config's
 };
 
 // --stages on `cmd`.
@@ -52,8 +53,9 @@ void add_mutation_flags(CLI::App* cmd, StageFlags& flags);
 // The runtime stage's flags on `cmd`; `require_runtime` makes --runtime mandatory.
 void add_runtime_flags(CLI::App* cmd, RuntimeFlags& flags, bool require_runtime);
 
-// The Settings that the global flags, `stage` and `runtime` flags describe.
-// Throws UsageError for an unknown --runtime.
+// The Settings that the global flags, `stage` and `runtime` flags describe, over what the site
+// config file (/etc/gpu-node-setup/config.toml under --root) says. Throws UsageError for an
+// unknown --runtime, ConfigError for a site config file that cannot be understood.
 Settings resolve_settings(const Context& ctx, const StageFlags& stage, const RuntimeFlags& runtime);
 
 }  // namespace gns::cli

@@ -27,7 +27,8 @@ struct RuntimeSettings {
   // merge rule allows (a drop-in from 2.1 on).
   std::optional<bool> drop_in;
   // Where the templates of the text we add are read from, on the machine running the tool
-  // (--templates, or `templates` in the site config file); the installed ones when empty.
+  // (--templates, or `templates` in the site config file resolved under the root); a template
+  // it lacks, or all of them when empty, come from the installed ones (config/templates.hpp).
   std::filesystem::path templates_dir;
 };
 

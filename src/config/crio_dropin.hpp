@@ -2,7 +2,8 @@
 // The CRI-O drop-in that holds our runtime (/etc/crio/crio.conf.d/99-nvidia.conf). CRI-O reads
 // crio.conf and then every file in crio.conf.d in lexical order, later values winning, so our
 // runtime table and the default live in a file of our own and the user's files are never
-// rewritten. The text is rendered from templates/crio/99-nvidia.conf, which may use:
+// rewritten. The text is rendered from templates/crio/99-nvidia.conf (the installed one or a
+// site's copy: config/templates.hpp), which may use:
 //
 //   {{runtime_name}}         the runtime's name; a bare TOML key, so it fits a table header
 //                            and a "basic string" alike

@@ -1,7 +1,8 @@
 #pragma once
-// Where the text the stages render comes from: templates/ (DESIGN.md "Layout"), or a site's
-// own directory (--templates). Today the installed default is the source tree's templates/
-// (GNS_TEMPLATES_DIR, fixed when the tool is built).
+// Where the text the stages render comes from (DESIGN.md "Layout": templates/). The installed
+// templates ship with the tool; a site may override any of them with a directory of its own
+// (--templates, or `templates` in /etc/gpu-node-setup/config.toml) that holds only the files
+// it changes: each template is looked up there first, then among the installed ones.
 
 #include <filesystem>
 #include <string>
@@ -9,8 +10,13 @@
 
 namespace gns::config {
 
-// The directory templates are read from: `configured` (RuntimeSettings::templates_dir) when
-// it is not empty, else the installed templates.
+// The installed templates: <prefix>/share/gpu-node-setup/templates for the running executable
+// <prefix>/sbin/gpu-node-setup (or bin/), when that directory exists; else the source tree's
+// templates/ (GNS_TEMPLATES_DIR), which is what a binary run from its build tree reads.
+std::filesystem::path installed_templates_dir();
+
+// The directory templates are looked up in first: `configured` (RuntimeSettings::templates_dir,
+// made absolute) when it is not empty, else installed_templates_dir().
 std::filesystem::path templates_dir(const std::filesystem::path& configured);
 
 // A template's text and the path that names it in errors.
@@ -19,9 +25,11 @@ struct Template {
   std::string text;
 };
 
-// Template `relative` ("crio/99-nvidia.conf") under templates_dir(configured). Read on the
-// machine running the tool, never under --root: templates are the tool's, not the host's.
-// Throws Error when it is missing or cannot be read.
+// Template `relative` ("crio/99-nvidia.conf"): the site's copy in `configured` when that
+// directory has it, else the installed one (a site overrides template by template). Read on
+// the machine running the tool, never under --root: `configured` is already a path here.
+// Throws Error when `configured` is not empty and not a directory (a typo would otherwise
+// silently mean the installed templates), or when the template is missing or unreadable.
 Template read_template(const std::filesystem::path& configured, std::string_view relative);
 
 }  // namespace gns::config
