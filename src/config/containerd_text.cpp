@@ -180,4 +180,13 @@ std::string erase_tail(std::string_view text, size_t begin) {
   return std::string(text.substr(0, begin - line_break_before(text, begin)));
 }
 
+std::string remove_lone_version(const std::string& text) {
+  const TomlLayout layout = scan_toml_layout(text);
+  if (!layout.headers.empty() || layout.keys.size() != 1 ||
+      layout.keys[0].path != KeyPath{"version"})
+    return text;
+  if (text.find_first_not_of(" \t\r\n", layout.keys[0].line_end) != std::string::npos) return text;
+  return erase_tail(text, layout.keys[0].line_begin);
+}
+
 }  // namespace gns::config::containerd_text

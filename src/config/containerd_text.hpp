@@ -1,5 +1,5 @@
 #pragma once
-// Internal to containerd_config.cpp: how its additions are written as text — indentation taken
+// Internal to containerd_config.cpp and containerd_dropin.cpp: how additions are written as text — indentation taken
 // from the file, the rendering of new tables — and the byte splices that put them in and take
 // them out again. Kept apart so that the rendering can move to templates/ as one piece.
 
@@ -74,5 +74,9 @@ std::string append_block(std::string_view text, std::string_view block, std::str
 
 // `text` cut at `begin` (the start of a line), less the one line break append_block put there.
 std::string erase_tail(std::string_view text, size_t begin);
+
+// `text` emptied when all it holds (bar blanks and comments before it) is a `version = N` line:
+// what an edit that created the file from an empty one leaves once its additions are out.
+std::string remove_lone_version(const std::string& text);
 
 }  // namespace gns::config::containerd_text

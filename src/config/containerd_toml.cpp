@@ -31,6 +31,23 @@ std::vector<std::string> binary_paths(const toml::table& runtime) {
   return paths;
 }
 
+// True when `node` is a runtime that runs `binary` in a runc shim: every BinaryName (or
+// Runtime, for the v1 shim) it names, in any case of the key, is `binary`, and it names one.
+bool runs_binary(const toml::node& node, const std::string& binary) {
+  const toml::table* runtime = node.as_table();
+  if (!runtime || !is_runc_shim(*runtime)) return false;
+  const auto paths = binary_paths(*runtime);
+  return !paths.empty() &&
+         std::all_of(paths.begin(), paths.end(), [&](const std::string& p) { return p == binary; });
+}
+
+// True when the deprecated `default_runtime` table has a type: containerd 1.x (schemas 1 and
+// 2) then uses it as the default, whatever default_runtime_name says.
+bool has_typed_deprecated_default(const Document& doc, const CriPaths& paths) {
+  return doc.version <= 2 &&
+         !string_at(doc.root, join(paths.containerd, {"default_runtime", "runtime_type"})).empty();
+}
+
 std::string describe_runtime(const toml::node& node) {
   const toml::table* runtime = node.as_table();
   if (!runtime) return "not a table";
@@ -39,47 +56,30 @@ std::string describe_runtime(const toml::node& node) {
   return text + (paths.empty() ? ", no BinaryName" : ", BinaryName \"" + paths.front() + "\"");
 }
 
-// Sets every key of `table` equal to `key` in any case (containerd matches option keys that
-// way), or adds `key` when there is none.
-void set_any_case(toml::table& table, std::string_view key, const std::string& value) {
-  std::vector<std::string> matches;
-  for (auto&& [existing, node] : table)
-    if (iequals(existing.str(), key)) matches.emplace_back(existing.str());
-  if (matches.empty()) matches.emplace_back(key);
-  for (const auto& match : matches) table.insert_or_assign(match, value);
-}
-
-toml::table& table_at(toml::table& root, const KeyPath& path) {
-  toml::table* table = &root;
-  for (const auto& part : path) {
-    if (!table->contains(part)) table->insert(part, toml::table{});
-    table = table->get(part)->as_table();
-    if (!table)
-      throw Error("`" + render_key(path) + "` is not a table; this is a bug in gpu-node-setup");
-  }
-  return *table;
-}
-
-toml::table expected_runtime(const Document& doc, const CriPaths& paths,
-                             const ContainerdRuntimeSettings& settings) {
-  const auto source = inheritance_source(doc, paths, settings.runtime_name);
-  toml::table runtime = source ? *find_node(doc.root, *source)->as_table() : toml::table{};
-  const std::string type = runtime["runtime_type"].value_or(std::string());
-  if (type.empty()) runtime.insert_or_assign("runtime_type", std::string(k_runc_v2));
-  toml::table& options = table_at(runtime, {"options"});
-  set_any_case(options, "BinaryName", settings.runtime_path);
-  if (doc.version == 1 || type == k_linux_v1)
-    set_any_case(options, "Runtime", settings.runtime_path);
-  return runtime;
-}
-
-toml::table parse_written(const std::string& text, const std::string& path) {
-  try {
-    return parse_toml(text, path);
-  } catch (const ConfigError& e) {
-    throw Error(std::string("gpu-node-setup wrote invalid TOML (") + e.what() +
-                "); this is a bug in gpu-node-setup");
-  }
+// The runtimes the new one may copy, best first: the one containerd uses by default (an nvidia*
+// default only when it runs our binary: another build of the NVIDIA runtime may carry settings
+// that are not runc's), runc, crun, and then any runtime that runs our binary already, which is
+// a better source than a fresh table (it has this host's SystemdCgroup).
+std::vector<KeyPath> inheritance_candidates(const Document& doc, const CriPaths& paths,
+                                            const ContainerdRuntimeSettings& settings) {
+  std::vector<KeyPath> candidates;
+  if (has_typed_deprecated_default(doc, paths))
+    candidates.push_back(join(paths.containerd, {"default_runtime"}));
+  const std::string named = string_at(doc.root, join(paths.containerd, {"default_runtime_name"}));
+  const KeyPath named_path = join(paths.runtimes, {named});
+  const toml::node* named_node = find_node(doc.root, named_path);
+  const bool runs_ours = named_node && runs_binary(*named_node, settings.runtime_path);
+  if (!named.empty() && named != settings.runtime_name &&
+      (!named.starts_with("nvidia") || runs_ours))
+    candidates.push_back(named_path);
+  for (const std::string fallback : {"runc", "crun"})
+    if (fallback != settings.runtime_name) candidates.push_back(join(paths.runtimes, {fallback}));
+  const toml::node* runtimes = find_node(doc.root, paths.runtimes);
+  if (runtimes && runtimes->is_table())
+    for (auto&& [name, node] : *runtimes->as_table())
+      if (name.str() != settings.runtime_name && runs_binary(node, settings.runtime_path))
+        candidates.push_back(join(paths.runtimes, {name.str()}));
+  return candidates;
 }
 
 // Removes the tables of `table` that are (or become) empty.
@@ -94,13 +94,33 @@ void prune_empty_tables(toml::table& table) {
   for (const auto& key : empty) table.erase(key);
 }
 
+}  // namespace
+
+toml::table& table_at(toml::table& root, const KeyPath& path) {
+  toml::table* table = &root;
+  for (const auto& part : path) {
+    if (!table->contains(part)) table->insert(part, toml::table{});
+    table = table->get(part)->as_table();
+    if (!table)
+      throw Error("`" + render_key(path) + "` is not a table; this is a bug in gpu-node-setup");
+  }
+  return *table;
+}
+
+toml::table parse_written(const std::string& text, const std::string& path) {
+  try {
+    return parse_toml(text, path);
+  } catch (const ConfigError& e) {
+    throw Error(std::string("gpu-node-setup wrote invalid TOML (") + e.what() +
+                "); this is a bug in gpu-node-setup");
+  }
+}
+
 void require_same(const toml::table& actual, const toml::table& expected, const std::string& path) {
   if (actual != expected)
     throw Error("the edit of " + path + " would not mean what it should, so it was not made; " +
                 "this is a bug in gpu-node-setup");
 }
-
-}  // namespace
 
 Document read_document(std::string_view text, const std::string& path, int64_t version_if_blank) {
   Document doc{text, path, parse_toml(text, path), scan_toml_layout(text)};
@@ -220,7 +240,7 @@ bool cri_disabled(const Document& doc) {
 
 void refuse_deprecated_default(const Document& doc, const CriPaths& paths) {
   const KeyPath table = join(paths.containerd, {"default_runtime"});
-  if (doc.version > 2 || string_at(doc.root, join(table, {"runtime_type"})).empty()) return;
+  if (!has_typed_deprecated_default(doc, paths)) return;
   throw_at(doc, find_node(doc.root, table),
            "the deprecated [" + render_key(table) +
                "] table has a runtime_type, and containerd then makes it the default whatever "
@@ -234,32 +254,28 @@ bool has_our_runtime(const Document& doc, const CriPaths& paths,
                      const ContainerdRuntimeSettings& settings) {
   const toml::node* node = find_node(doc.root, paths.runtime);
   if (!node) return false;
-  if (const toml::table* runtime = node->as_table(); runtime && is_runc_shim(*runtime)) {
-    const auto paths_named = binary_paths(*runtime);
-    if (!paths_named.empty() &&
-        std::all_of(paths_named.begin(), paths_named.end(),
-                    [&](const std::string& p) { return p == settings.runtime_path; }))
-      return true;
-  }
+  if (runs_binary(*node, settings.runtime_path)) return true;
   throw Error(doc.path + ":" + std::to_string(node->source().begin.line) +
               ": containerd already has a runtime named \"" + settings.runtime_name + "\" (" +
               describe_runtime(*node) + "), which is not " + settings.runtime_path +
-              "; gpu-node-setup does not overwrite another runtime. Choose another name with "
+              "; gpu-node-setup does not overwrite another runtime. If it is the NVIDIA runtime "
+              "you want, name its binary with --runtime-path; else choose another name with "
               "--runtime-name, or remove that runtime from the file first");
 }
 
+std::optional<std::string> default_running_binary(const Document& doc, const CriPaths& paths,
+                                                  const ContainerdRuntimeSettings& settings) {
+  if (has_typed_deprecated_default(doc, paths)) return std::nullopt;
+  const std::string name = default_runtime_name(doc, paths).value_or("runc");
+  if (name == settings.runtime_name) return std::nullopt;
+  const toml::node* node = find_node(doc.root, join(paths.runtimes, {name}));
+  if (!node || !runs_binary(*node, settings.runtime_path)) return std::nullopt;
+  return name;
+}
+
 std::optional<KeyPath> inheritance_source(const Document& doc, const CriPaths& paths,
-                                          const std::string& runtime_name) {
-  std::vector<KeyPath> candidates;
-  const KeyPath deprecated = join(paths.containerd, {"default_runtime"});
-  if (doc.version <= 2 && !string_at(doc.root, join(deprecated, {"runtime_type"})).empty())
-    candidates.push_back(deprecated);
-  const std::string named = string_at(doc.root, join(paths.containerd, {"default_runtime_name"}));
-  if (!named.empty() && !named.starts_with("nvidia") && named != runtime_name)
-    candidates.push_back(join(paths.runtimes, {named}));
-  for (const std::string fallback : {"runc", "crun"})
-    if (fallback != runtime_name) candidates.push_back(join(paths.runtimes, {fallback}));
-  for (const auto& candidate : candidates) {
+                                          const ContainerdRuntimeSettings& settings) {
+  for (const auto& candidate : inheritance_candidates(doc, paths, settings)) {
     const toml::node* node = find_node(doc.root, candidate);
     if (!node || !node->is_table() || !is_runc_shim(*node->as_table())) continue;
     const toml::node* options = node->as_table()->get("options");
@@ -270,27 +286,53 @@ std::optional<KeyPath> inheritance_source(const Document& doc, const CriPaths& p
   return std::nullopt;
 }
 
+KeyPath runc_path(const CriPaths& paths) { return join(paths.runtimes, {"runc"}); }
+
+bool needs_explicit_runc(const Document& doc, const CriPaths& paths,
+                         const std::string& runtime_name) {
+  return doc.version <= 2 && runtime_name != "runc" && !find_node(doc.root, paths.runtimes);
+}
+
+bool runc_is_removable(const Document& doc, const CriPaths& paths, KeepRuntime keep_runtime) {
+  const KeyPath runc = runc_path(paths);
+  toml::table ours;
+  ours.insert("runtime_type", std::string(k_runc_v2));
+  const toml::node* node = find_node(doc.root, runc);
+  if (!node || !node->is_table() || *node->as_table() != ours) return false;
+  for (const auto& pair : doc.layout.keys)
+    if (starts_with(pair.path, runc) &&
+        (pair.header < 0 || doc.layout.headers[static_cast<size_t>(pair.header)].path != runc))
+      return false;
+  const toml::table& runtimes = *find_node(doc.root, paths.runtimes)->as_table();
+  const bool ours_goes = keep_runtime == KeepRuntime::no;
+  return std::all_of(runtimes.begin(), runtimes.end(), [&](const auto& entry) {
+    return entry.first.str() == "runc" || (ours_goes && entry.first.str() == paths.runtime.back());
+  });
+}
+
 void check_configured(const Document& doc, const CriPaths& paths,
                       const ContainerdRuntimeSettings& settings, bool set_default,
-                      const ContainerdEdit& edit) {
+                      const ContainerdEdit& edit, const toml::table& runtime) {
   toml::table expected = doc.root;
   if (doc.blank) expected.insert_or_assign("version", doc.version);
   if (set_default)
     table_at(expected, paths.containerd)
         .insert_or_assign("default_runtime_name", settings.runtime_name);
   if (edit.runtime_added)
-    table_at(expected, paths.runtimes)
-        .insert_or_assign(settings.runtime_name, expected_runtime(doc, paths, settings));
+    table_at(expected, paths.runtimes).insert_or_assign(settings.runtime_name, runtime);
+  if (edit.runc_added)
+    table_at(expected, runc_path(paths)).insert_or_assign("runtime_type", std::string(k_runc_v2));
   require_same(parse_written(edit.text, doc.path), expected, doc.path);
 }
 
 void check_removed(const Document& doc, const CriPaths& paths,
                    const std::optional<std::string>& previous_default, KeepRuntime keep_runtime,
-                   const std::string& text) {
+                   bool remove_runc, const std::string& text) {
   const std::string& name = paths.runtime.back();
   toml::table expected = doc.root;
   if (keep_runtime == KeepRuntime::no && find_node(expected, paths.runtime))
     table_at(expected, paths.runtimes).erase(name);
+  if (remove_runc) table_at(expected, paths.runtimes).erase("runc");
   if (string_at(expected, join(paths.containerd, {"default_runtime_name"})) == name) {
     toml::table& containerd = table_at(expected, paths.containerd);
     if (!previous_default) containerd.erase("default_runtime_name");

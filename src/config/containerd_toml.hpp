@@ -54,6 +54,16 @@ const TomlKeyValue* find_pair(const TomlLayout& layout, const KeyPath& path);
 // The index of the `[path]` header, if the file has one.
 std::optional<size_t> find_header(const TomlLayout& layout, const KeyPath& path);
 
+// The table at `path` below `root`, created (with its parents) when absent. Throws Error (a bug)
+// when a part of it is not a table.
+toml::table& table_at(toml::table& root, const KeyPath& path);
+
+// `text`, which gpu-node-setup wrote for `path`, parsed. Throws Error (a bug) if it is not TOML.
+toml::table parse_written(const std::string& text, const std::string& path);
+
+// Throws Error (a bug) unless `actual`, what an edit of `path` means, is `expected`.
+void require_same(const toml::table& actual, const toml::table& expected, const std::string& path);
+
 // Throws ConfigError at `node`'s position (unknown when null) in `doc`.
 [[noreturn]] void throw_at(const Document& doc, const toml::node* node, const std::string& message);
 
@@ -75,21 +85,48 @@ void refuse_deprecated_default(const Document& doc, const CriPaths& paths);
 bool has_our_runtime(const Document& doc, const CriPaths& paths,
                      const ContainerdRuntimeSettings& settings);
 
-// The runtime the new one copies, as containerd would pick its default (see the header of
-// containerd_config.hpp); nothing when there is no runc runtime to copy.
-std::optional<KeyPath> inheritance_source(const Document& doc, const CriPaths& paths,
-                                          const std::string& runtime_name);
+// The name of the runtime containerd uses by default (default_runtime_name, else the built-in
+// `runc`) when that is not `settings.runtime_name` and already runs `settings.runtime_path` in a
+// runc shim: the NVIDIA runtime is the default already, under another name. Nothing when a
+// typed deprecated `default_runtime` table (schemas 1 and 2) is what containerd uses instead.
+std::optional<std::string> default_running_binary(const Document& doc, const CriPaths& paths,
+                                                  const ContainerdRuntimeSettings& settings);
 
-// Throws Error unless `edit.text` means `doc` plus the runtime (when `edit.runtime_added`), the
-// default (when `set_default`) and, for a blank file, the version.
+// The runtime the new one copies, as containerd would pick its default (see the header of
+// containerd_config.hpp), else one that runs `settings.runtime_path` already; nothing when
+// there is no runc runtime to copy.
+std::optional<KeyPath> inheritance_source(const Document& doc, const CriPaths& paths,
+                                          const ContainerdRuntimeSettings& settings);
+
+// `<cri>.containerd.runtimes.runc`.
+KeyPath runc_path(const CriPaths& paths);
+
+// True when adding runtime `runtime_name` to `doc` would take away containerd's built-in runc:
+// the file has no `<cri>.containerd.runtimes` table at all (runc exists only as a default), and
+// it is a schema 1 or 2 file, which containerd 1.x reads. Its decoder (go-toml v1) replaces the
+// built-in runtimes map with the file's as soon as the file has one; containerd 2.x's (go-toml
+// v2) keeps the entries the file does not name, and schemas 3 and 4 are read by 2.x only.
+bool needs_explicit_runc(const Document& doc, const CriPaths& paths,
+                         const std::string& runtime_name);
+
+// True when `doc`'s runc runtime is still the one configure added beside ours
+// (ContainerdEdit::runc_added), so that revert may take it out: it holds exactly
+// `runtime_type = "io.containerd.runc.v2"`, written as its own [table], and no other runtime
+// than ours (which goes unless `keep_runtime`) is left beside it — runc would otherwise
+// disappear again for containerd 1.x.
+bool runc_is_removable(const Document& doc, const CriPaths& paths, KeepRuntime keep_runtime);
+
+// Throws Error unless `edit.text` means `doc` plus `runtime` (when `edit.runtime_added`), the
+// explicit runc (when `edit.runc_added`), the default (when `set_default`) and, for a blank
+// file, the version.
 void check_configured(const Document& doc, const CriPaths& paths,
                       const ContainerdRuntimeSettings& settings, bool set_default,
-                      const ContainerdEdit& edit);
+                      const ContainerdEdit& edit, const toml::table& runtime);
 
-// Throws Error unless `text` means `doc` without the runtime (unless `keep_runtime`) and with
-// the default restored, ignoring tables left empty.
+// Throws Error unless `text` means `doc` without the runtime (unless `keep_runtime`), without
+// runc (when `remove_runc`) and with the default restored, ignoring tables left empty.
 void check_removed(const Document& doc, const CriPaths& paths,
                    const std::optional<std::string>& previous_default, KeepRuntime keep_runtime,
-                   const std::string& text);
+                   bool remove_runc, const std::string& text);
 
 }  // namespace gns::config::containerd_toml

@@ -32,7 +32,8 @@ enum class Outcome {
 const std::map<std::string, Outcome> k_outcomes = {
     {"containerd--aero-faas-kata-fc-v2-dump.toml", Outcome::changed},
     {"containerd--aks-agentbaker-gb200-static-nvidia.toml", Outcome::unchanged},
-    {"containerd--aks-agentbaker-gpu-rendered.toml", Outcome::changed},
+    // Its default, nvidia-container-runtime, runs /usr/bin/nvidia-container-runtime already.
+    {"containerd--aks-agentbaker-gpu-rendered.toml", Outcome::unchanged},
     {"containerd--aks-agentbaker-gpu.toml.gtpl", Outcome::malformed},
     {"containerd--bottlerocket-basic.toml", Outcome::changed},
     {"containerd--bottlerocket-basic.toml.tmpl", Outcome::malformed},
@@ -120,7 +121,8 @@ ContainerdEdit check_round_trip(const std::string& name, const std::string& orig
   CHECK(twice.text == once.text);
   const auto back =
       remove_containerd_runtime(once.text, name, s.runtime_name, once.previous_default,
-                                once.runtime_added ? KeepRuntime::no : KeepRuntime::yes);
+                                once.runtime_added ? KeepRuntime::no : KeepRuntime::yes,
+                                once.runc_added ? AddedRunc::yes : AddedRunc::no);
   CHECK(back.text == original);
   CHECK(once.cri_disabled == (k_cri_disabled.count(name) == 1));
   return once;
@@ -165,6 +167,35 @@ std::optional<toml::table> containerd_dump(gns::host::Runner& runner, const std:
   const auto result = runner.run({"containerd", {"--config", file, "config", "dump"}});
   if (!result.succeeded()) return std::nullopt;
   return parse_toml(result.out, "containerd config dump");
+}
+
+// True when `value` is what an absent option reads as: "", 0 or false.
+bool zero_value(const toml::node& value) {
+  return value.value_or(std::string("x")).empty() || value.value_or(int64_t{1}) == 0 ||
+         value.value_or(true) == false;
+}
+
+// Every runtime of dump `before` is in dump `after`, with the same type and options, except
+// options of zero value that are gone (the built-in runc's, which our explicit runc leaves out).
+void check_runtimes_kept(const toml::table& before, const toml::table& after) {
+  const auto runtimes = [](const toml::table& dump) {
+    return dump["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"];
+  };
+  const toml::table* old_runtimes = runtimes(before).as_table();
+  REQUIRE(old_runtimes);
+  for (auto&& [name, runtime] : *old_runtimes) {
+    INFO("runtime " << name.str());
+    const auto kept = runtimes(after)[name.str()];
+    REQUIRE(kept.is_table());
+    const toml::node_view<const toml::node> before_runtime(runtime);
+    CHECK(kept["runtime_type"] == before_runtime["runtime_type"]);
+    const toml::table* options = before_runtime["options"].as_table();
+    for (auto&& [key, value] : options ? *options : toml::table{}) {
+      INFO("option " << key.str());
+      const auto now = kept["options"][key.str()];
+      CHECK((now ? now == toml::node_view<const toml::node>(value) : zero_value(value)));
+    }
+  }
 }
 
 // The binary a dumped runtime's options name: containerd keeps the key as the file spells it.
@@ -216,7 +247,10 @@ TEST_CASE("containerd 1.6 reads the configured corpus as we mean it", "[config]"
     const auto dump = containerd_dump(runner, edit.text);
     REQUIRE(dump);
     const auto containerd = (*dump)["plugins"]["io.containerd.grpc.v1.cri"]["containerd"];
-    CHECK(dumped_binary(containerd["runtimes"]["nvidia"]) == "/usr/bin/nvidia-container-runtime");
-    if (as_default) CHECK(containerd["default_runtime_name"].value_or(std::string()) == "nvidia");
+    const std::string ours = edit.already_default.value_or("nvidia");
+    CHECK(dumped_binary(containerd["runtimes"][ours]) == "/usr/bin/nvidia-container-runtime");
+    if (as_default) CHECK(containerd["default_runtime_name"].value_or(std::string()) == ours);
+    // runc above all: a RuntimeClass with handler runc must go on working.
+    check_runtimes_kept(*containerd_dump(runner, original), *dump);
   }
 }

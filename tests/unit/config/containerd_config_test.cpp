@@ -23,12 +23,19 @@ const std::string k_plain_runtime =
     "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.nvidia.options]\n"
     "  BinaryName = \"/usr/bin/nvidia-container-runtime\"\n";
 
+// The runc runtime configure writes before its own into a schema 1 or 2 file that has no
+// runtimes: containerd 1.x would otherwise lose its built-in runc.
+const std::string k_runc =
+    "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n"
+    "  runtime_type = \"io.containerd.runc.v2\"\n";
+
 // The table configure appends for the default when the file has no place for it.
 const std::string k_default_table =
     "[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
     "  default_runtime_name = \"nvidia\"\n";
 
-const std::string k_fresh_v2 = "version = 2\n\n" + k_plain_runtime + "\n" + k_default_table;
+const std::string k_fresh_v2 =
+    "version = 2\n\n" + k_runc + "\n" + k_plain_runtime + "\n" + k_default_table;
 
 const std::string k_kubeadm = R"(version = 2
 
@@ -126,7 +133,8 @@ ContainerdEdit configure(std::string_view text, const ContainerdRuntimeSettings&
 ContainerdEdit remove(std::string_view text, const ContainerdEdit& edit,
                       const std::string& name = "nvidia") {
   return remove_containerd_runtime(text, k_path, name, edit.previous_default,
-                                   edit.runtime_added ? KeepRuntime::no : KeepRuntime::yes);
+                                   edit.runtime_added ? KeepRuntime::no : KeepRuntime::yes,
+                                   edit.runc_added ? AddedRunc::yes : AddedRunc::no);
 }
 
 // Configuring twice changes nothing the second time, and removing what configure did gives
@@ -139,6 +147,7 @@ void check_reversible(const std::string& x, const ContainerdRuntimeSettings& s =
   CHECK(twice.text == once.text);
   CHECK_FALSE(twice.changed);
   CHECK_FALSE(twice.runtime_added);
+  CHECK_FALSE(twice.runc_added);
   CHECK(remove(once.text, once, s.runtime_name).text == x);
 }
 
@@ -173,6 +182,7 @@ TEST_CASE("an empty file gets a fresh config of the version asked for", "[config
   CHECK(v2.text == k_fresh_v2);
   CHECK(v2.changed);
   CHECK(v2.runtime_added);
+  CHECK(v2.runc_added);
   CHECK(v2.config_version == 2);
   CHECK_FALSE(v2.previous_default);
 
@@ -189,6 +199,7 @@ TEST_CASE("an empty file gets a fresh config of the version asked for", "[config
         "[plugins.\"io.containerd.cri.v1.runtime\".containerd]\n"
         "  default_runtime_name = \"nvidia\"\n");
   CHECK(v3.config_version == 3);
+  CHECK_FALSE(v3.runc_added);  // containerd 2.x keeps its built-in runc
 }
 
 TEST_CASE("a file of blanks and comments keeps them and gets a fresh config after them",
@@ -331,7 +342,7 @@ TEST_CASE("without set_as_default the default is not touched", "[config]") {
   CHECK(edit.text.starts_with(k_commented));
   CHECK(edit.previous_default == "runc");
   const auto plain = configure("version = 2\n", not_default());
-  CHECK(plain.text == "version = 2\n\n" + k_plain_runtime);
+  CHECK(plain.text == "version = 2\n\n" + k_runc + "\n" + k_plain_runtime);
   // A default that already names the runtime is the user's choice: it stays.
   std::string named_only = k_configured;
   named_only.erase(named_only.find("        [plugins"));
@@ -340,7 +351,7 @@ TEST_CASE("without set_as_default the default is not touched", "[config]") {
   CHECK(kept.runtime_added);
 }
 
-TEST_CASE("CRLF files stay CRLF; a missing final newline stays missing where we append none",
+TEST_CASE("CRLF files stay CRLF, a missing final newline stays missing where we append none",
           "[config]") {
   const std::string crlf =
       "version = 2\r\n\r\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\r\n"
@@ -357,7 +368,7 @@ TEST_CASE("CRLF files stay CRLF; a missing final newline stays missing where we 
   CHECK(configure(no_eol).text ==
         "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
         "  default_runtime_name = \"nvidia\"\n" +
-            k_plain_runtime);
+            k_runc + "\n" + k_plain_runtime);
   const std::string runtime_first = "version = 2\n" + k_plain_runtime + no_eol.substr(12);
   CHECK(configure(runtime_first).text == "version = 2\n" + k_plain_runtime +
                                              "[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
@@ -365,8 +376,11 @@ TEST_CASE("CRLF files stay CRLF; a missing final newline stays missing where we 
 }
 
 TEST_CASE("dotted keys are edited where they are", "[config]") {
-  // Keys flush left, as the files write theirs.
+  // Keys flush left, as the files write theirs; runc too, as the file has no runtimes.
   const std::string runtime = R"(
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+runtime_type = "io.containerd.runc.v2"
+
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]
 runtime_type = "io.containerd.runc.v2"
 
@@ -401,7 +415,7 @@ TEST_CASE("a default inside an inline table is changed in place", "[config]") {
   CHECK(configure(k_inline_containerd).text == expected);
   // Adding the runtime under an inline table would mean rewriting it: refused.
   std::string without_runtime = k_inline_containerd;
-  without_runtime.replace(without_runtime.find("nvidia"), 6, "runc");
+  without_runtime.replace(without_runtime.find("nvidia"), 6, "gpu");
   CHECK(config_error(without_runtime).line() == 3);
 }
 
@@ -528,4 +542,164 @@ TEST_CASE("every example is idempotent and removes back to its bytes", "[config]
     check_reversible(input, not_default());
     check_reversible(input, {}, 3);
   }
+}
+
+TEST_CASE("a schema 1 or 2 file without runtimes keeps containerd's runc, as a table of its own",
+          "[config][containerd]") {
+  // containerd 1.x drops its built-in runc once the file has a runtimes table (the corpus
+  // integration test shows it with `containerd config dump`): runc goes in explicitly, first,
+  // and the new runtime copies nothing from it, as there was nothing to copy.
+  const std::string v1 =
+      "root = \"/var/lib/containerd\"\n\n[plugins.cri.containerd]\n"
+      "  snapshotter = \"overlayfs\"\n";
+  const auto edit = configure(v1);
+  CHECK(edit.runc_added);
+  CHECK(edit.text == R"(root = "/var/lib/containerd"
+
+[plugins.cri.containerd]
+  default_runtime_name = "nvidia"
+  snapshotter = "overlayfs"
+
+[plugins.cri.containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+
+[plugins.cri.containerd.runtimes.nvidia]
+  runtime_type = "io.containerd.runc.v2"
+
+[plugins.cri.containerd.runtimes.nvidia.options]
+  BinaryName = "/usr/bin/nvidia-container-runtime"
+  Runtime = "/usr/bin/nvidia-container-runtime"
+)");
+  check_reversible(v1);
+  // Written in the file's style, like our own tables.
+  const std::string quoted =
+      "version = 2\n[plugins.'io.containerd.grpc.v1.cri']\n"
+      "    sandbox_image = 'pause'\n";
+  CHECK_THAT(configure(quoted, not_default()).text,
+             Catch::StartsWith(quoted + "\n[plugins.'io.containerd.grpc.v1.cri'.containerd."
+                                        "runtimes.runc]\n    runtime_type = "
+                                        "'io.containerd.runc.v2'\n\n"));
+  // Without set_as_default the runtimes table replaces the built-in one all the same.
+  CHECK(configure("version = 2\n", not_default()).runc_added);
+}
+
+TEST_CASE("no explicit runc where containerd keeps or has lost its built-in one already",
+          "[config][containerd]") {
+  // The file names its runtimes: runc is there or was dropped by the user.
+  CHECK_FALSE(configure(k_kubeadm).runc_added);
+  CHECK_FALSE(configure("version = 2\n\n" + k_plain_runtime).runc_added);
+  // An empty runtimes table has dropped the built-in runc already (containerd 1.6 dumps none).
+  const std::string empty_runtimes =
+      "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes]\n";
+  const auto edit = configure(empty_runtimes);
+  CHECK_FALSE(edit.runc_added);
+  CHECK(edit.text.find("runtimes.runc") == std::string::npos);
+  // Schemas 3 and 4 are read by containerd 2.x only, which keeps its built-in runc.
+  CHECK_FALSE(configure("version = 3\n").runc_added);
+  CHECK_FALSE(configure("version = 4\n").runc_added);
+  // Our runtime is called runc: it is the one that takes the built-in one's place.
+  ContainerdRuntimeSettings named_runc;
+  named_runc.runtime_name = "runc";
+  const auto as_runc = configure("version = 2\n", named_runc);
+  CHECK_FALSE(as_runc.runc_added);
+  CHECK(as_runc.text.find("runtimes.runc.options]") != std::string::npos);
+}
+
+TEST_CASE("revert takes our runc out, unless it is the user's now or another runtime needs it",
+          "[config][containerd]") {
+  const std::string original = "version = 2\n[debug]\n  level = \"info\"\n";
+  const auto edit = configure(original);
+  REQUIRE(edit.runc_added);
+  CHECK(remove(edit.text, edit).text == original);
+  // The operator has set something in runc since: it is theirs, and stays.
+  std::string tuned = edit.text;
+  const std::string type = "runtimes.runc]\n  runtime_type = \"io.containerd.runc.v2\"\n";
+  tuned.insert(tuned.find(type) + type.size(), "  privileged_without_host_devices = true\n");
+  const auto kept = remove(tuned, edit).text;
+  CHECK(kept == original + "\n" + k_runc + "  privileged_without_host_devices = true\n");
+  // Another runtime came since: without runc beside it, containerd 1.x would lose runc again.
+  const std::string kata =
+      "\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.kata]\n"
+      "  runtime_type = \"io.containerd.kata.v2\"\n";
+  const auto with_kata = remove(edit.text + kata, edit).text;
+  CHECK(with_kata.find(k_runc) != std::string::npos);
+  CHECK(with_kata.find("runtimes.nvidia") == std::string::npos);
+  // A record from before runc was recorded never takes a runc out.
+  const auto old_record = remove_containerd_runtime(edit.text, k_path, "nvidia", std::nullopt);
+  CHECK(old_record.text == original + "\n" + k_runc);
+}
+
+// AKS's GPU node config (../shared/fixtures/runtime-configs, trimmed): the NVIDIA runtime is the
+// default already, called nvidia-container-runtime, with the host's SystemdCgroup, and no runc.
+const std::string k_aks = R"(version = 2
+[plugins."io.containerd.grpc.v1.cri".containerd]
+  default_runtime_name = "nvidia-container-runtime"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia-container-runtime]
+    runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia-container-runtime.options]
+    BinaryName = "/usr/bin/nvidia-container-runtime"
+    SystemdCgroup = true
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.untrusted]
+    runtime_type = "io.containerd.kata.v2"
+)";
+
+TEST_CASE("an NVIDIA runtime that is the default already under another name is recognised",
+          "[config][containerd]") {
+  const auto edit = configure(k_aks);
+  CHECK_FALSE(edit.changed);
+  CHECK(edit.text == k_aks);
+  CHECK(edit.already_default == "nvidia-container-runtime");
+  CHECK_FALSE(edit.runtime_added);
+  CHECK_FALSE(edit.runc_added);
+  // Keys match in any case, as containerd matches them; the v1 shim names its binary Runtime.
+  std::string lower = k_aks;
+  lower.replace(lower.find("BinaryName"), 10, "binaryname");
+  CHECK(configure(lower).already_default == "nvidia-container-runtime");
+  std::string v1_shim = k_aks;
+  v1_shim.replace(v1_shim.find("io.containerd.runc.v2"), 21, "io.containerd.runtime.v1.linux");
+  v1_shim.replace(v1_shim.find("BinaryName"), 10, "Runtime");
+  CHECK(configure(v1_shim).already_default == "nvidia-container-runtime");
+  // Nothing is added, so a runtime that has our name stands in no one's way.
+  const std::string gvisor =
+      k_aks +
+      "  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.nvidia]\n"
+      "    runtime_type = \"io.containerd.runsc.v1\"\n";
+  CHECK(configure(gvisor).already_default == "nvidia-container-runtime");
+}
+
+TEST_CASE("another binary or shim as the default is not ours: the runtime is added",
+          "[config][containerd]") {
+  std::string toolkit = k_aks;
+  toolkit.replace(toolkit.find("/usr/bin/"), 9, "/usr/local/nvidia/toolkit/");
+  const auto other_binary = configure(toolkit);
+  CHECK(other_binary.changed);
+  CHECK_FALSE(other_binary.already_default);
+  CHECK(other_binary.previous_default == "nvidia-container-runtime");
+  std::string kata = k_aks;
+  kata.replace(kata.find("io.containerd.runc.v2"), 21, "io.containerd.kata.v2");
+  CHECK_FALSE(configure(kata).already_default);
+  CHECK(configure(kata).runtime_added);
+}
+
+TEST_CASE("a runtime that runs the NVIDIA binary is copied before a fresh table is written",
+          "[config][containerd]") {
+  // Not asked to be the default: ours copies the default, which runs our binary.
+  const auto added = configure(k_aks, not_default());
+  CHECK(added.text == k_aks + R"(
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]
+    runtime_type = "io.containerd.runc.v2"
+
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia.options]
+    BinaryName = "/usr/bin/nvidia-container-runtime"
+    SystemdCgroup = true
+)");
+  check_reversible(k_aks, not_default());
+  // The default is kata and there is no runc: the runtime that runs our binary is the source.
+  std::string kata_default = k_aks;
+  kata_default.replace(kata_default.find("\"nvidia-container-runtime\""), 26, "\"untrusted\"");
+  const auto copied = configure(kata_default);
+  CHECK(copied.runtime_added);
+  CHECK_THAT(copied.text, Catch::EndsWith("BinaryName = \"/usr/bin/nvidia-container-runtime\"\n"
+                                          "    SystemdCgroup = true\n"));
+  check_reversible(kata_default);
 }

@@ -10,6 +10,11 @@
 // direction fails here and has to be decided again. Independently of nvidia-ctk, every key of the
 // case's input must still be there, with its value, in ours (we never drop what the user wrote).
 // The cases we do not compare are listed in k_skipped with the reason.
+//
+// A containerd `configure --drop-in-config=PATH` case on a version 2+ or blank config is run
+// through our drop-in mode and compared as containerd 2.1 reads config.toml and our drop-in
+// (key by key); the installer's three-runtime setups and version 1 configs through the in-place
+// edit. An `ensure-imports` case compares only the `imports` our drop-in mode leaves.
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -25,6 +30,9 @@
 #include <vector>
 
 #include "config/containerd_config.hpp"
+#include "config/containerd_dropin.hpp"
+#include "config/containerd_imports.hpp"
+#include "config/containerd_toml.hpp"
 #include "config/daemon_json.hpp"
 #include "config/toml_document.hpp"
 #include "error.hpp"
@@ -50,12 +58,6 @@ const std::map<std::string, std::string> k_skipped = {
     {"containerd/cli-config-from-command",
      "the source config comes from `containerd config dump`, which we never read"},
     {"containerd/cli-dry-run-no-files-written", "dry-run stdout of the CLI; no file is written"},
-    {"containerd/dropin-ensure-imports-empty",
-     "`imports` management for a drop-in; we edit config.toml in place"},
-    {"containerd/dropin-ensure-imports-existing-imports-as-any-slice",
-     "`imports` management for a drop-in; we edit config.toml in place"},
-    {"containerd/dropin-ensure-imports-existing-imports-as-string-slice",
-     "`imports` management for a drop-in; we edit config.toml in place"},
     {"docker/cli-invalid-runtime", "CLI argument validation (`--runtime invalid`); no file"},
     {"docker/engine-runtimes-case-4", "no configure step at all: a round trip of the input"},
     {"docker/installer-revert-case-0", "installer revert; ours restores the recorded default"},
@@ -100,6 +102,14 @@ const std::string k_runc_only =
     "we copy the default runtime only when it is a runc shim (the NVIDIA runtime wraps runc; a "
     "kata or gVisor shim would not run it); the test's \"type\" and \"defaulttype\" are not, so "
     "ours is a fresh io.containerd.runc.v2 runtime without the copied keys";
+const std::string k_own_import =
+    "config.toml imports our drop-in by its own path; nvidia-ctk imports every *.toml of the "
+    "drop-in's directory, which would also start loading whatever else lies there";
+const std::string k_explicit_runc =
+    "the schema 1 or 2 config has no runtimes table, so containerd 1.x has runc only as a "
+    "built-in default and drops it as soon as the file defines a runtime (its decoder replaces "
+    "the runtimes map; containerd 1.6's `config dump` shows runc gone): we write runc out too, "
+    "with runtime_type alone; nvidia-ctk does not, and a RuntimeClass with handler runc breaks";
 const std::string k_no_containerd_cdi =
     "our --cdi is docker-only: we write no enable_cdi into containerd's CRI plugin (containerd "
     "2.x has CDI on by default)";
@@ -120,6 +130,11 @@ std::vector<ExpectedDifference> not_copied_from_non_runc(bool privileged) {
 // differs. A case not listed must match exactly.
 const std::map<std::string, std::vector<ExpectedDifference>> k_expected_differences = {
     {"containerd/cli-enable-cdi", {{"<cri>.enable_cdi", Why::deliberate, k_no_containerd_cdi}}},
+    {"containerd/dropin-ensure-imports-empty", {{"imports", Why::deliberate, k_own_import}}},
+    {"containerd/dropin-ensure-imports-existing-imports-as-any-slice",
+     {{"imports", Why::deliberate, k_own_import}}},
+    {"containerd/dropin-ensure-imports-existing-imports-as-string-slice",
+     {{"imports", Why::deliberate, k_own_import}}},
     {"containerd/engine-options-from-default-runtime-are-imported", not_copied_from_non_runc(true)},
     {"containerd/engine-options-from-runc-are-imported", not_copied_from_non_runc(true)},
     {"containerd/engine-options-from-the-default-runtime-take-precedence-over-runc",
@@ -132,7 +147,8 @@ const std::map<std::string, std::vector<ExpectedDifference>> k_expected_differen
      {{"<cri>.containerd.runtimes.test.runtime_type", Why::deliberate,
        "the engine test asks for an empty runtime type (WithRuntimeType(\"\"), which the CLI "
        "cannot express; the CLI run of this case loses the runtime, README.md there); a runtime "
-       "we write from nothing is always io.containerd.runc.v2"}}},
+       "we write from nothing is always io.containerd.runc.v2"},
+      {"<cri>.containerd.runtimes.runc.runtime_type", Why::deliberate, k_explicit_runc}}},
     {"containerd/engine-v1-options-from-default-runtime-are-imported",
      not_copied_from_non_runc(true)},
     {"containerd/engine-v1-options-from-runc-are-imported", not_copied_from_non_runc(true)},
@@ -158,6 +174,10 @@ const std::map<std::string, std::vector<ExpectedDifference>> k_expected_differen
        "(/old/path/...); nvidia-ctk replaces it. The error suggests --runtime-name"}}},
     {"containerd/installer-v2-existing-config-without-nvidia-runtime-and-cdi-enabled",
      {{"<cri>.enable_cdi", Why::deliberate, k_no_containerd_cdi}}},
+    {"containerd/installer-v2-top-level-config-does-not-exist",
+     {{"<cri>.containerd.runtimes.runc.runtime_type", Why::deliberate, k_explicit_runc}}},
+    {"containerd/installer-v2-top-level-config-does-not-exist-with-drop-in-config-host-path",
+     {{"<cri>.containerd.runtimes.runc.runtime_type", Why::deliberate, k_explicit_runc}}},
 };
 
 // ---- reading a case ----------------------------------------------------------------------------
@@ -170,6 +190,7 @@ struct RuntimeStep {
   std::string path;
   bool set_as_default = false;
   bool cdi = false;
+  std::string drop_in;  // configure's --drop-in-config; empty: config.toml edited in place
 };
 
 struct Case {
@@ -178,6 +199,7 @@ struct Case {
   fs::path dir;
   std::vector<std::string> metadata;  // the `#` lines of args.txt
   std::vector<RuntimeStep> steps;
+  std::optional<std::string> ensure_import;  // the path of an `ensure-imports` step
 };
 
 // `line` split into words as a POSIX shell would, for the quoting args.txt uses.
@@ -237,21 +259,23 @@ std::string flag_or(const std::map<std::string, std::string>& flags, const std::
 RuntimeStep configure_step(const std::string& engine, const std::map<std::string, std::string>& f) {
   RuntimeStep step{flag_or(f, "nvidia-runtime-name", "nvidia"),
                    flag_or(f, "nvidia-runtime-path", "nvidia-container-runtime"),
-                   f.count("nvidia-set-as-default") == 1, f.count("cdi.enabled") == 1};
+                   f.count("nvidia-set-as-default") == 1, f.count("cdi.enabled") == 1,
+                   flag_or(f, "drop-in-config", "")};
   if (engine == "containerd" && step.path == "nvidia-container-runtime")
     step.path = "/usr/bin/nvidia-container-runtime";
   return step;
 }
 
-// The installer's Setup adds three runtimes; only the first can become the default.
+// The installer's Setup adds three runtimes; only the first can become the default. Compared
+// in place: our drop-in holds one runtime, not the installer's three.
 std::vector<RuntimeStep> setup_steps(const std::map<std::string, std::string>& f) {
   std::string name = flag_or(f, "runtime-name", "");
   if (name.empty()) name = "nvidia";
   const std::string binary = flag_or(f, "runtime-dir", "") + "/nvidia-container-runtime";
   const bool cdi = flag_or(f, "enable-cdi-in-runtime", "false") == "true";
-  return {{name, binary, flag_or(f, "set-as-default", "false") == "true", cdi},
-          {"nvidia-cdi", binary + ".cdi", false, cdi},
-          {"nvidia-legacy", binary + ".legacy", false, cdi}};
+  return {{name, binary, flag_or(f, "set-as-default", "false") == "true", cdi, ""},
+          {"nvidia-cdi", binary + ".cdi", false, cdi, ""},
+          {"nvidia-legacy", binary + ".legacy", false, cdi, ""}};
 }
 
 // The runtimes the case's steps add, in order. A `cleanup` step is not replayed: the expected
@@ -281,6 +305,9 @@ Case read_case(const fs::path& dir) {
   for (std::string line; std::getline(lines, line);)
     if (line.starts_with("#")) c.metadata.push_back(line);
   c.steps = parse_steps(c.engine, args);
+  std::istringstream steps(args);
+  for (std::string line; std::getline(steps, line);)
+    if (line.starts_with("ensure-imports ")) c.ensure_import = shell_words(line).at(1);
   return c;
 }
 
@@ -306,16 +333,67 @@ std::vector<Case> compared_cases(const std::string& engine) {
 
 // ---- what each tool leaves behind --------------------------------------------------------------
 
-// Our file after the case's steps, or nothing when our editor refused (the message goes to
-// `refusal`).
+// containerd 2.1's merge of an imported file over what it has read: tables key by key, any
+// other value replaced.
+void merge_key_by_key(toml::table& into, const toml::table& from) {
+  for (auto&& [key, node] : from) {
+    toml::table* inner = into[key].as_table();
+    if (inner && node.is_table()) {
+      merge_key_by_key(*inner, *node.as_table());
+    } else {
+      into.insert_or_assign(key, node);
+    }
+  }
+}
+
+// True when the case's one step is `configure --drop-in-config=PATH` on a config we would give
+// a drop-in (version 2 or later, or blank): ours is then our drop-in, as containerd 2.1 reads it
+// with config.toml. The installer's three-runtime setups are compared in place.
+bool writes_drop_in(const Case& c, const std::string& input) {
+  if (c.engine != "containerd" || c.steps.size() != 1 || c.steps[0].drop_in.empty()) return false;
+  return input.find_first_not_of(" \t\r\n") == std::string::npos ||
+         parse_toml(input, "input.toml").contains("version");
+}
+
+// config.toml and our drop-in after the case's step, merged as containerd 2.1 merges them.
+std::string run_ours_as_drop_in(const Case& c, const std::string& input) {
+  const RuntimeStep& step = c.steps.front();
+  const ContainerdRuntimeSettings s{step.name, step.path, step.set_as_default};
+  const auto dropin = configure_containerd_dropin(input, "config.toml", step.drop_in, 2, s);
+  toml::table merged = parse_toml(dropin.config.text, "config.toml");
+  // config.toml loads the drop-in (through our import, or one of the user's that covers it)
+  // and keeps the user's imports first; compared as the user wrote them.
+  std::vector<std::string> imports = containerd_imports::entries(
+      containerd_toml::read_document(dropin.config.text, "config.toml", 2));
+  if (dropin.import != ContainerdImport::nothing) {
+    CHECK(imports.back() == step.drop_in);
+    imports.pop_back();
+  }
+  CHECK(imports == dropin.other_imports);
+  merged.erase("imports");
+  const toml::table original = parse_toml(input, "input.toml");
+  if (const toml::node* theirs = original.get("imports")) merged.insert("imports", *theirs);
+  merge_key_by_key(merged, parse_toml(dropin.text, step.drop_in));
+  std::ostringstream out;
+  out << merged;
+  return out.str();
+}
+
+// Our file after the case's steps (for a drop-in, what containerd reads), or nothing when our
+// editor refused (the message goes to `refusal`).
 std::optional<std::string> run_ours(const Case& c, std::string text, std::string& refusal) {
   // nvidia-ctk writes version 2 for an empty or absent config, version 1 only when the engine
   // test asks for the legacy config.
   const int64_t version_if_empty = has_metadata(c, "WithUseLegacyConfig(true)") ? 1 : 2;
   try {
+    if (writes_drop_in(c, text)) return run_ours_as_drop_in(c, text);
     for (const auto& step : c.steps) {
       if (c.engine == "docker") {
-        const DockerRuntimeSettings s{step.name, step.path, step.set_as_default, step.cdi};
+        DockerRuntimeSettings s;
+        s.runtime_name = step.name;
+        s.runtime_path = step.path;
+        s.set_as_default = step.set_as_default;
+        s.enable_cdi = step.cdi;
         text = configure_docker_runtime(text, "daemon.json", s).text;
       } else {
         const ContainerdRuntimeSettings s{step.name, step.path, step.set_as_default};
@@ -563,13 +641,31 @@ std::set<std::string> keys_of(const Differences& found) {
   return keys;
 }
 
+// An `ensure-imports` case: the imports our drop-in mode leaves in config.toml `input`, against
+// nvidia-ctk's (the upstream test compares only that key).
+Differences compare_imports(const Case& c, const std::string& input) {
+  const auto doc = containerd_toml::read_document(input, "config.toml", 2);
+  const auto edit = containerd_imports::add_import(doc, *c.ensure_import);
+  const auto imports_of = [](const std::string& text, const std::string& name) {
+    Leaves leaves;
+    const toml::table table = parse_toml(text, name);
+    if (const toml::node* imports = table.get("imports"))
+      leaves[{"imports"}] = render_node(*imports);
+    return leaves;
+  };
+  return differences(imports_of(edit.text, "ours"),
+                     imports_of(case_file(c, "expected.toml"), "expected.toml"), std::nullopt);
+}
+
 void check_case(const Case& c) {
   INFO(c.id);
   const std::string input = case_file(c, c.engine == "docker" ? "input.json" : "input.toml");
   std::string refusal;
-  const auto ours = run_ours(c, input, refusal);
+  const auto ours = c.ensure_import ? std::nullopt : run_ours(c, input, refusal);
   Differences found;
-  if (ours) {
+  if (c.ensure_import) {
+    found = compare_imports(c, input);
+  } else if (ours) {
     const auto lost =
         lost_input_keys(c, parse_leaves(c, input, "input"), parse_leaves(c, *ours, "ours"));
     CHECK(lost == std::vector<std::string>{});
@@ -615,6 +711,13 @@ TEST_CASE("docker: our daemon.json edit means what nvidia-ctk's does or differs 
 TEST_CASE("containerd: our config.toml edit means what nvidia-ctk's does or differs as decided",
           "[conformance]") {
   const auto cases = compared_cases("containerd");
-  CHECK(cases.size() == 34);
-  for (const auto& c : cases) check_case(c);
+  CHECK(cases.size() == 37);
+  size_t as_drop_in = 0;
+  for (const auto& c : cases) {
+    check_case(c);
+    if (writes_drop_in(c, case_file(c, "input.toml"))) ++as_drop_in;
+  }
+  // The CLI and engine cases that write a drop-in are compared as our drop-in; the installer's
+  // and the version 1 ones in place.
+  CHECK(as_drop_in == 15);
 }

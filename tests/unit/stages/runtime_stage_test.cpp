@@ -82,28 +82,43 @@ TEST_CASE("docker: a configured file that lost our runtime is drifted", "[stages
   CHECK(stage.inspect(f.ctx, &f.applied).state == StageState::drifted);
 }
 
-TEST_CASE("containerd: a missing config gets the installed containerd's version", "[stages]") {
+namespace {
+
+// What `containerd --version` prints for `version` ("v2.1.3").
+host::CommandResult containerd_version(const std::string& version) {
+  host::CommandResult result;
+  result.out = "containerd github.com/containerd/containerd " + version + " abc\n";
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("containerd: on 2.1 a missing config gets version 3 and a drop-in it imports", "[stages]") {
   Fixture f;
-  host::CommandResult version;
-  version.out = "containerd github.com/containerd/containerd v2.1.3 abc\n";
-  f.runner.respond("containerd", version);
+  f.runner.respond("containerd", containerd_version("v2.1.3"));
   RuntimeStage stage(for_runtime(RuntimeKind::containerd));
   StagePlan plan = stage.plan(f.ctx);
-  REQUIRE(plan.edits.size() == 1);
+  REQUIRE(plan.edits.size() == 2);
+  CHECK(plan.edits[0].path == "/etc/containerd/conf.d/99-nvidia.toml");  // written before its import
   CHECK_FALSE(plan.edits[0].before);
   CHECK_THAT(*plan.edits[0].after, Catch::Contains("version = 3"));
+  CHECK_THAT(*plan.edits[0].after, Catch::Contains("default_runtime_name = \"nvidia\""));
+  CHECK(plan.edits[1].path == "/etc/containerd/config.toml");
+  CHECK_THAT(*plan.edits[1].after, Catch::Contains("/etc/containerd/conf.d/99-nvidia.toml"));
   CHECK(f.runner.argvs() == std::vector<std::vector<std::string>>{{"containerd", "--version"}});
 }
 
-TEST_CASE("containerd: an existing config is edited without asking containerd", "[stages]") {
+TEST_CASE("containerd: before 2.1 an existing config is edited in place", "[stages]") {
   Fixture f;
   f.dir.write("/etc/containerd/config.toml", "version = 2\n# ours to keep\n");
+  f.runner.respond("containerd", containerd_version("v1.7.24"));
   RuntimeStage stage(for_runtime(RuntimeKind::containerd));
   StagePlan plan = stage.plan(f.ctx);
   REQUIRE(plan.edits.size() == 1);
+  CHECK(plan.edits[0].path == "/etc/containerd/config.toml");
   CHECK_THAT(*plan.edits[0].after, Catch::StartsWith("version = 2\n# ours to keep\n"));
   CHECK_THAT(*plan.edits[0].after, Catch::Contains("default_runtime_name = \"nvidia\""));
-  CHECK(f.runner.commands().empty());
+  CHECK(f.runner.argvs() == std::vector<std::vector<std::string>>{{"containerd", "--version"}});
 }
 
 TEST_CASE("a malformed config is a ConfigError with its position, and nothing is planned", "[stages]") {
@@ -258,13 +273,11 @@ TEST_CASE("crio: revert through the engine removes the drop-in", "[stages]") {
   CHECK(test::read_file(f.dir / "/etc/crio/crio.conf") == k_crio_conf);
 }
 
-TEST_CASE("crio: its main config is never the file we write; k3s is still refused", "[stages]") {
+TEST_CASE("crio: its main config is never the file we write", "[stages]") {
   Fixture f;
   RuntimeSettings settings = for_runtime(RuntimeKind::crio);
   settings.config_path = "/etc/crio/crio.conf";
   CHECK_THROWS_AS(RuntimeStage(settings).plan(f.ctx), UsageError);
-  CHECK_THROWS_WITH(RuntimeStage(for_runtime(RuntimeKind::k3s)).plan(f.ctx),
-                    Catch::StartsWith("configuring k3s is not built yet"));
 }
 
 TEST_CASE("status judges what the journal says was applied, not today's guess or defaults", "[stages]") {
@@ -287,13 +300,13 @@ TEST_CASE("status judges what the journal says was applied, not today's guess or
   CHECK(f.runner.commands().empty());  // status runs nothing
 }
 
-TEST_CASE("a k3s node is not applicable for status, not an error", "[stages]") {
+TEST_CASE("a k3s node is judged by its config.yaml (runtime_k3s_test.cpp has the rest)", "[stages]") {
   Fixture f;
   f.dir.write("/usr/local/bin/k3s", "#!/bin/sh\n");
   std::filesystem::permissions(f.dir / "/usr/local/bin/k3s", std::filesystem::perms::owner_all);
   Inspection judged = RuntimeStage({}).inspect(f.ctx, nullptr);
-  CHECK(judged.state == StageState::not_applicable);
-  CHECK_THAT(judged.detail, Catch::Contains("k3s"));
+  CHECK(judged.state == StageState::pending);
+  CHECK_THAT(judged.detail, Catch::StartsWith("k3s (/etc/rancher/k3s/config.yaml)"));
 }
 
 namespace {
