@@ -14,6 +14,8 @@ packages=(
   # libraries (DEVELOPERS.md: Debian's packages only)
   libcli11-dev libpci-dev libtomlplusplus-dev nlohmann-json3-dev
   libboost-dev libboost-filesystem-dev catch2
+  # libyaml: k3s/RKE2 config.yaml is parsed (and spliced by its marks) with it
+  libyaml-dev
   # test oracles and helpers: the real lspci, its pci.ids, jq for JSON checks,
   # bzip2 to unpack the sysfs tarballs in ../shared/fixtures/pci/sysfs
   pciutils pci.ids jq bzip2 tar

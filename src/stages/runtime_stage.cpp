@@ -43,7 +43,8 @@ std::optional<RuntimeKind> parse_runtime_kind(std::string_view name) {
 RuntimeKind choose_runtime(const host::HostRoot& root, std::optional<RuntimeKind> wanted) {
   if (wanted) return *wanted;
   auto runtimes = host::find_container_runtimes(root);
-  if (is_installed(runtimes, "k3s")) return RuntimeKind::k3s;
+  // RKE2 is k3s's sibling, configured the same way (runtime_k3s.cpp).
+  if (is_installed(runtimes, "k3s") || is_installed(runtimes, "rke2")) return RuntimeKind::k3s;
   if (is_installed(runtimes, "crio")) return RuntimeKind::crio;
   // Docker runs on containerd too; containerd is the node's runtime only when Kubernetes
   // talks to it, which a kubelet or a config of its own shows.
@@ -69,7 +70,7 @@ std::string RuntimeStage::config_path(RuntimeKind kind) const {
 
 Inspection RuntimeStage::inspect(const StageContext& ctx, const StageRecord* applied) const {
   if (applied && !m_settings.runtime) {
-    for (auto kind : {RuntimeKind::docker, RuntimeKind::containerd, RuntimeKind::crio}) {
+    for (auto kind : {RuntimeKind::docker, RuntimeKind::containerd, RuntimeKind::crio, RuntimeKind::k3s}) {
       const auto& undo = applied->undo.value(std::string(to_string(kind)), nlohmann::json());
       if (!undo.is_object()) continue;
       RuntimeSettings recorded = m_settings;
@@ -82,8 +83,6 @@ Inspection RuntimeStage::inspect(const StageContext& ctx, const StageRecord* app
   if (!m_settings.runtime && host::find_container_runtimes(ctx.root).empty())
     return {StageState::not_applicable, "no container runtime is installed"};
   RuntimeKind kind = choose_runtime(ctx.root, m_settings.runtime);
-  if (kind == RuntimeKind::k3s)
-    return {StageState::not_applicable, "k3s is installed; configuring k3s is not built yet"};
   return judge(ctx, kind, applied != nullptr);
 }
 
@@ -92,7 +91,8 @@ Inspection RuntimeStage::judge(const StageContext& ctx, RuntimeKind kind, bool a
   quiet.runtime = kind;
   quiet.restart = false;  // status runs nothing, not even `systemctl is-active`
   StagePlan wanted = RuntimeStage(quiet).plan(ctx);
-  std::string what = std::string(to_string(kind)) + " (" + config_path(kind) + ")";
+  std::string file = kind == RuntimeKind::k3s ? k3s_config_path(ctx.root) : config_path(kind);
+  std::string what = std::string(to_string(kind)) + " (" + file + ")";
   if (wanted.edits.empty()) return {StageState::applied, what + " has the " + m_settings.runtime_name + " runtime"};
   if (applied_before)
     return {StageState::drifted, what + " no longer holds what gpu-node-setup configured"};
@@ -106,11 +106,18 @@ StagePlan RuntimeStage::plan(const StageContext& ctx) const {
     case RuntimeKind::crio: return plan_crio(ctx);
     case RuntimeKind::k3s: break;
   }
-  throw Error("configuring k3s is not built yet; docker, containerd and crio are");
+  return plan_k3s(ctx);
 }
 
 void RuntimeStage::add_restart(const StageContext& ctx, const std::string& service,
                                StagePlan& plan) const {
+  add_restart(ctx, std::vector<std::string>{service}, plan);
+}
+
+void RuntimeStage::add_restart(const StageContext& ctx, const std::vector<std::string>& services,
+                               StagePlan& plan) const {
+  std::string service = services.front();
+  for (size_t i = 1; i < services.size(); ++i) service += " or " + services[i];
   if (!m_settings.restart) {
     plan.notes.push_back(service + " was not restarted (--no-restart): the change takes effect when it next starts");
     return;
@@ -119,19 +126,21 @@ void RuntimeStage::add_restart(const StageContext& ctx, const std::string& servi
     plan.notes.push_back("--root is not /: the change takes effect when " + service + " next starts there");
     return;
   }
-  host::CommandResult active;
-  try {
-    active = ctx.runner.run(host::Command{"systemctl", {"is-active", "--quiet", service}, std::chrono::seconds(10)});
-  } catch (const Error& e) {  // no systemd here (a container, a chroot): say so, do not fail
-    plan.notes.push_back("cannot ask systemd about " + service + " (" + e.what() +
-                         "): restart it yourself for the change to take effect");
-    return;
+  for (const auto& unit : services) {
+    host::CommandResult active;
+    try {
+      active = ctx.runner.run(host::Command{"systemctl", {"is-active", "--quiet", unit}, std::chrono::seconds(10)});
+    } catch (const Error& e) {  // no systemd here (a container, a chroot): say so, do not fail
+      plan.notes.push_back("cannot ask systemd about " + service + " (" + e.what() +
+                           "): restart it yourself for the change to take effect");
+      return;
+    }
+    if (active.succeeded()) {
+      plan.commands.push_back(restart_command(unit));
+      return;
+    }
   }
-  if (!active.succeeded()) {
-    plan.notes.push_back(service + " is not running: the change takes effect when it starts");
-    return;
-  }
-  plan.commands.push_back(restart_command(service));
+  plan.notes.push_back(service + " is not running: the change takes effect when it starts");
 }
 
 std::optional<std::string> RuntimeStage::remove_own_changes(const std::string& path,
@@ -145,6 +154,9 @@ std::optional<std::string> RuntimeStage::remove_own_changes(const std::string& p
     return kind == RuntimeKind::docker ? remove_docker_changes(path, current, record)
                                        : remove_containerd_changes(path, current, record);
   }
+  // k3s: config.yaml is the user's, edited; our containerd drop-in, like CRI-O's, is wholly ours.
+  const auto& k3s = undo.value("k3s", nlohmann::json());
+  if (k3s.is_object() && k3s.value("config", "") == path) return remove_k3s_changes(current, k3s);
   return std::nullopt;
 }
 

@@ -42,13 +42,25 @@ private:
   StagePlan plan_docker(const StageContext& ctx) const;
   StagePlan plan_containerd(const StageContext& ctx) const;
   StagePlan plan_crio(const StageContext& ctx) const;
+  // k3s and RKE2 (runtime_k3s.cpp): default-runtime in config.yaml, and a containerd drop-in
+  // where k3s's generated containerd config imports one.
+  StagePlan plan_k3s(const StageContext& ctx) const;
+  // k3s's config.yaml: the --config override, else RKE2's when only RKE2 is installed, else k3s's.
+  std::string k3s_config_path(const host::HostRoot& root) const;
   // remove_own_changes for one runtime's file; `record` is its part of the undo data.
   std::string remove_docker_changes(const std::string& path, const std::string& current,
                                     const nlohmann::json& record) const;
   std::string remove_containerd_changes(const std::string& path, const std::string& current,
                                         const nlohmann::json& record) const;
+  // nullopt when nothing of the user's is left and the file was absent before: restore that.
+  std::optional<std::string> remove_k3s_changes(const std::string& current,
+                                                const nlohmann::json& record) const;
   // The restart that makes an edited config take effect, when it may and should run now.
   void add_restart(const StageContext& ctx, const std::string& service, StagePlan& plan) const;
+  // The same for a runtime that runs as one of `services` (k3s or k3s-agent): the first
+  // active one is restarted.
+  void add_restart(const StageContext& ctx, const std::vector<std::string>& services,
+                   StagePlan& plan) const;
 
   RuntimeSettings m_settings;
 };
