@@ -20,12 +20,19 @@ struct StatusOptions {
 void run_status(const Context& ctx, const StatusOptions& options) {
   StageCommand command(ctx, options.stage, options.runtime);
   auto statuses = stages::stage_status(command.context(), command.stages);
+  auto reboot = stages::pending_reboot(command.context());
   if (ctx.json) {
     nlohmann::ordered_json document = {{"schema_version", 1}, {"stages", nlohmann::ordered_json::array()}};
     for (const auto& status : statuses)
       document["stages"].push_back({{"stage", status.stage},
                                     {"state", stages::to_string(status.inspection.state)},
                                     {"detail", status.inspection.detail}});
+    document["pending_reboot"] = nullptr;
+    if (reboot)
+      document["pending_reboot"] = {{"stage", reboot->stage},
+                                    {"reason", reboot->reason},
+                                    {"deferred", reboot->deferred},
+                                    {"requested_at", reboot->requested_at}};
     std::cout << document.dump(2) << "\n";
     return;
   }
@@ -34,6 +41,13 @@ void run_status(const Context& ctx, const StatusOptions& options) {
     table.add_row({status.stage, std::string(stages::to_string(status.inspection.state)),
                    status.inspection.detail});
   table.print(std::cout, "");
+  if (reboot) {
+    std::string deferred;
+    for (const auto& stage : reboot->deferred) deferred += " " + stage;
+    std::cout << "reboot required (since " << reboot->requested_at << "): " << reboot->stage << ": "
+              << reboot->reason << "\n";
+    if (!deferred.empty()) std::cout << "after it, `gpu-node-setup apply` finishes:" << deferred << "\n";
+  }
 }
 
 }  // namespace

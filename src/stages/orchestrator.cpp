@@ -101,6 +101,10 @@ std::vector<StageRun> revert_stages(const StageContext& ctx, const Settings& set
   return runs;
 }
 
+std::optional<PendingReboot> pending_reboot(const StageContext& ctx) {
+  return Journal::load(ctx.root).pending_reboot();
+}
+
 std::vector<StageStatus> stage_status(const StageContext& ctx,
                                       const std::vector<std::unique_ptr<Stage>>& stages) {
   Journal journal = Journal::load(ctx.root);

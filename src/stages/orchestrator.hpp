@@ -59,6 +59,9 @@ struct StageStatus {
   Inspection inspection;
 };
 
+// The reboot the last apply asked for and that has not been followed by an apply since.
+std::optional<PendingReboot> pending_reboot(const StageContext& ctx);
+
 // Inspects each stage; changes nothing and takes no lock.
 std::vector<StageStatus> stage_status(const StageContext& ctx,
                                       const std::vector<std::unique_ptr<Stage>>& stages);

@@ -54,6 +54,14 @@ grep -qx gpu-node-setup "$root/run/reboot-required.pkgs" || fail "no /run/reboot
 grep -q 'Reboot this host, then run `gpu-node-setup apply` again to finish: runtime' "$SCRATCH/out" \
   || fail "apply does not say what to do: $(cat "$SCRATCH/out")"
 
+# status says what waits for the reboot, in text and JSON.
+[ "$(run_status status --runtime docker)" = 0 ] || fail "status: $(cat "$SCRATCH/out")"
+grep -q '^reboot required (since .*): nouveau: nouveau is loaded' "$SCRATCH/out" || fail "status lacks the reboot: $(cat "$SCRATCH/out")"
+grep -qx 'after it, `gpu-node-setup apply` finishes: runtime' "$SCRATCH/out" || fail "status lacks the deferred stages: $(cat "$SCRATCH/out")"
+gns status --runtime docker --json > "$SCRATCH/status.json" || fail "status --json failed"
+[ "$(jq -c '.pending_reboot | [.stage, .deferred]' "$SCRATCH/status.json")" = '["nouveau",["runtime"]]' ] \
+  || fail "status --json: $(cat "$SCRATCH/status.json")"
+
 # Again before the reboot: still 7, nothing rebuilt, nothing configured.
 status=$(run_status apply --runtime docker --no-restart)
 [ "$status" = 7 ] || fail "second apply before the reboot: exit $status, want 7"
@@ -67,6 +75,8 @@ status=$(run_status apply --runtime docker --no-restart)
 [ "$(jq -r '.runtimes.nvidia.path + " " + ."default-runtime"' "$root/etc/docker/daemon.json")" = \
   "/usr/bin/nvidia-container-runtime nvidia" ] || fail "runtime not configured after the reboot"
 [ "$(jq 'has("pending_reboot")' "$journal")" = false ] || fail "the journal still waits for a reboot"
+gns status --runtime docker --json > "$SCRATCH/status.json" || fail "status --json failed"
+[ "$(jq -c '.pending_reboot' "$SCRATCH/status.json")" = null ] || fail "status still shows a reboot: $(cat "$SCRATCH/status.json")"
 [ ! -e "$root/run/reboot-required" ] || fail "reboot-required written again"
 [ "$(calls)" = 1 ] || fail "the initramfs was rebuilt after the reboot"
 
