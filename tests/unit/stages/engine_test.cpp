@@ -107,7 +107,7 @@ TEST_CASE("a file already back as it was is left alone by revert", "[stages]") {
   CHECK(plan_revert(f.ctx, journal, f.stage, Force::no).edits.empty());
 }
 
-TEST_CASE("commands run after the edits; restarts are journaled and repeated on revert", "[stages]") {
+TEST_CASE("commands run after the edits, restarts are journaled and repeated on revert", "[stages]") {
   Fixture f;
   Journal journal;
   auto plan = edit_plan(f.root, "/etc/app.conf", "ours\n");
