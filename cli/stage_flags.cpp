@@ -7,7 +7,7 @@
 namespace gns::cli {
 
 void add_stages_flag(CLI::App* cmd, StageFlags& flags) {
-  cmd->add_option("--stages", flags.stages, "Only these stages (comma-separated; today: runtime)")
+  cmd->add_option("--stages", flags.stages, "Only these stages, comma-separated: nouveau, runtime (default: all, in that order)")
       ->delimiter(',')
       ->option_text("LIST");
 }
