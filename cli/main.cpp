@@ -29,7 +29,8 @@ constexpr const char* k_footer = R"(Examples:
   gpu-node-setup revert                         # undo it, byte for byte
 
 Exit status: 0 ok (detect: a GPU was found), 1 error, 2 usage error, 3 no NVIDIA GPU,
-4 locked by another run, 5 a config file cannot be understood, 6 revert refused.)";
+4 locked by another run, 5 a config file cannot be understood, 6 revert refused,
+7 reboot required (apply did what it could; reboot, then apply again).)";
 
 void add_global_flags(CLI::App& app, Context& ctx) {
   app.add_option("--root", ctx.root,

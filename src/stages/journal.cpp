@@ -73,7 +73,9 @@ Journal Journal::load(const host::HostRoot& root) {
     if (document.contains("pending_reboot")) {
       const auto& reboot = document["pending_reboot"];
       journal.m_reboot = PendingReboot{reboot.at("stage"), reboot.at("reason"),
-                                       reboot.at("deferred"), reboot.at("requested_at")};
+                                       reboot.at("deferred"), reboot.at("requested_at"),
+                                       std::nullopt};
+      if (reboot.value("boot_id", json()).is_string()) journal.m_reboot->boot_id = reboot["boot_id"];
     }
   } catch (const nlohmann::json::exception& e) {
     throw ConfigError(std::string(k_path), 0, 0,
@@ -136,9 +138,18 @@ void Journal::record_undo(const std::string& stage, const nlohmann::json& undo) 
 }
 
 void Journal::request_reboot(const std::string& stage, const std::string& reason,
-                             const std::vector<std::string>& deferred) {
-  std::string since = m_reboot && m_reboot->stage == stage ? m_reboot->requested_at : utc_now();
-  m_reboot = PendingReboot{stage, reason, deferred, since};
+                             const std::vector<std::string>& deferred,
+                             const std::optional<std::string>& boot_id) {
+  if (m_reboot && m_reboot->stage == stage && m_reboot->boot_id == boot_id) {
+    m_reboot->reason = reason, m_reboot->deferred = deferred;  // the same request, still waiting
+    return;
+  }
+  m_reboot = PendingReboot{stage, reason, deferred, utc_now(), boot_id};
+}
+
+void Journal::undefer(const std::vector<std::string>& stages) {
+  if (!m_reboot) return;
+  for (const auto& stage : stages) std::erase(m_reboot->deferred, stage);
 }
 
 void Journal::erase(const std::string& stage) {
@@ -155,7 +166,8 @@ void Journal::save(const host::HostRoot& root) const {
     document["pending_reboot"] = {{"stage", m_reboot->stage},
                                   {"reason", m_reboot->reason},
                                   {"deferred", m_reboot->deferred},
-                                  {"requested_at", m_reboot->requested_at}};
+                                  {"requested_at", m_reboot->requested_at},
+                                  {"boot_id", m_reboot->boot_id ? json(*m_reboot->boot_id) : json(nullptr)}};
   root.write_atomic(k_path, document.dump(2) + "\n", 0600);
 }
 

@@ -34,6 +34,11 @@ struct PendingReboot {
   std::string reason;
   std::vector<std::string> deferred;
   std::string requested_at;  // UTC, ISO 8601
+  // The kernel's boot id when it was asked for (/proc/sys/kernel/random/boot_id), so the next
+  // apply can tell whether the host has rebooted since; nullopt where it could not be read.
+  std::optional<std::string> boot_id;
+
+  bool operator==(const PendingReboot&) const = default;
 };
 
 class Journal {
@@ -65,7 +70,10 @@ public:
   // Records that `stage` needs a reboot for `reason`, leaving `deferred` for after it; keeps
   // the time of the first request while the same stage still asks.
   void request_reboot(const std::string& stage, const std::string& reason,
-                      const std::vector<std::string>& deferred);
+                      const std::vector<std::string>& deferred,
+                      const std::optional<std::string>& boot_id);
+  // Takes `stages` out of the pending reboot's deferred list (applied without it).
+  void undefer(const std::vector<std::string>& stages);
   void clear_pending_reboot() { m_reboot.reset(); }
 
   // Forgets `stage` (after a revert).

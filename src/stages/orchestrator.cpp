@@ -32,28 +32,90 @@ std::vector<std::unique_ptr<Stage>> select_stages(const Settings& settings,
 
 namespace {
 
-// Marks the runs after the first one that needs a reboot as deferred; returns that run.
-const StageRun* defer_after_reboot(std::vector<StageRun>& runs) {
-  for (size_t i = 0; i < runs.size(); ++i) {
-    if (!runs[i].plan.reboot_reason) continue;
-    for (size_t later = i + 1; later < runs.size(); ++later) runs[later].deferred = true;
-    return &runs[i];
-  }
-  return nullptr;
+constexpr std::string_view k_boot_id_path = "/proc/sys/kernel/random/boot_id";
+
+// This boot's id, to tell a reboot since a request; nullopt where /proc is not under the root.
+std::optional<std::string> current_boot_id(const host::HostRoot& root) {
+  auto text = root.read_if_exists(k_boot_id_path);
+  if (!text || text->empty()) return std::nullopt;
+  return text->substr(0, text->find_last_not_of(" \n") + 1);
 }
 
-std::vector<std::string> deferred_stages(const std::vector<StageRun>& runs) {
+// Plans the stages in order up to the first that needs a reboot; those after it are deferred
+// without being planned, so nothing they would need (a runtime not installed yet) stops the
+// stage that must go first.
+std::vector<StageRun> plan_until_reboot(const StageContext& ctx,
+                                        const std::vector<std::unique_ptr<Stage>>& stages) {
+  std::vector<StageRun> runs;
+  bool deferring = false;
+  for (const auto& stage : stages) {
+    StageRun run;
+    if (deferring) {
+      run.plan.stage = std::string(stage->name());
+      run.deferred = true;
+    } else {
+      run.plan = stage->plan(ctx);
+      deferring = run.plan.reboot_reason.has_value();
+    }
+    runs.push_back(std::move(run));
+  }
+  return runs;
+}
+
+std::vector<std::string> stages_where(const std::vector<StageRun>& runs, bool deferred) {
   std::vector<std::string> names;
   for (const auto& run : runs)
-    if (run.deferred) names.push_back(run.plan.stage);
+    if (run.deferred == deferred) names.push_back(run.plan.stage);
   return names;
 }
 
+void write_if_different(const host::HostRoot& root, std::string_view path, const std::string& text) {
+  if (root.read_if_exists(path) != text) root.write_atomic(path, text, 0644);
+}
+
 void write_reboot_required(const host::HostRoot& root) {
-  root.write_atomic(k_reboot_required_path, "*** System restart required ***\n", 0644);
+  write_if_different(root, k_reboot_required_path, "*** System restart required ***\n");
   auto packages = root.read_if_exists(k_reboot_required_pkgs_path).value_or("");
   if (packages.find("gpu-node-setup\n") == std::string::npos)
-    root.write_atomic(k_reboot_required_pkgs_path, packages + "gpu-node-setup\n", 0644);
+    write_if_different(root, k_reboot_required_pkgs_path, packages + "gpu-node-setup\n");
+}
+
+// A stage that asked for a reboot and, after one, asks again: rebooting once more will not
+// help, and a boot script that reboots on exit 7 would loop. Stop with what to look at.
+void refuse_reboot_loop(const Journal& journal, const StageRun& run,
+                        const std::optional<std::string>& boot_id) {
+  const auto& pending = journal.pending_reboot();
+  if (!pending || pending->stage != run.plan.stage || !pending->boot_id || !boot_id ||
+      *pending->boot_id == *boot_id)
+    return;
+  throw Error(run.plan.stage + " still needs a reboot after the one asked for at " +
+              pending->requested_at + ": " + *run.plan.reboot_reason +
+              ". Rebooting again will not help: something brings it back at boot (for nouveau: "
+              "an initramfs that was not rebuilt, a module loaded by hand or by another "
+              "service). Fix that, then run apply again");
+}
+
+bool is_selected(const std::vector<std::unique_ptr<Stage>>& stages, std::string_view name) {
+  return std::any_of(stages.begin(), stages.end(),
+                     [&](const auto& stage) { return stage->name() == name; });
+}
+
+// Records the reboot this apply needs, or forgets one it no longer needs; writes only what
+// changes, so an apply that has nothing to do writes nothing.
+void record_reboot(const StageContext& ctx, Journal& journal, const ApplyResult& result,
+                   const std::vector<std::unique_ptr<Stage>>& stages,
+                   const std::optional<std::string>& boot_id) {
+  const auto before = journal.pending_reboot();
+  if (result.reboot_stage) {
+    journal.request_reboot(*result.reboot_stage, *result.reboot_reason,
+                           stages_where(result.runs, true), boot_id);
+    write_reboot_required(ctx.root);
+  } else if (before && is_selected(stages, before->stage)) {
+    journal.clear_pending_reboot();
+  } else {
+    journal.undefer(stages_where(result.runs, false));  // applied without the reboot stage
+  }
+  if (journal.pending_reboot() != before) journal.save(ctx.root);
 }
 
 }  // namespace
@@ -64,25 +126,19 @@ ApplyResult apply_stages(const StageContext& ctx, const Settings& settings,
   std::optional<host::HostLock> lock;
   // Planned under the lock: another run may have just changed what there is to do.
   if (dry_run == DryRun::no) lock.emplace(ctx.root, settings.lock_timeout);
-  for (const auto& stage : stages) result.runs.push_back({stage->plan(ctx), {}});
-  if (const StageRun* reboot = defer_after_reboot(result.runs)) {
-    result.reboot_stage = reboot->plan.stage;
-    result.reboot_reason = reboot->plan.reboot_reason;
+  Journal journal = Journal::load(ctx.root);
+  const auto boot_id = current_boot_id(ctx.root);
+  result.runs = plan_until_reboot(ctx, stages);
+  for (const auto& run : result.runs) {
+    if (!run.plan.reboot_reason) continue;
+    refuse_reboot_loop(journal, run, boot_id);
+    result.reboot_stage = run.plan.stage;
+    result.reboot_reason = run.plan.reboot_reason;
   }
   if (dry_run == DryRun::yes) return result;
-  Journal journal = Journal::load(ctx.root);
   for (auto& run : result.runs)
     if (!run.deferred && !run.plan.empty()) run.outcome = apply_plan(ctx, journal, run.plan);
-  if (result.reboot_stage) {
-    journal.request_reboot(*result.reboot_stage, *result.reboot_reason, deferred_stages(result.runs));
-    journal.save(ctx.root);
-    write_reboot_required(ctx.root);
-  } else if (const auto& pending = journal.pending_reboot();
-             pending && std::any_of(stages.begin(), stages.end(),
-                                    [&](const auto& stage) { return stage->name() == pending->stage; })) {
-    journal.clear_pending_reboot();
-    journal.save(ctx.root);
-  }
+  record_reboot(ctx, journal, result, stages, boot_id);
   return result;
 }
 
@@ -96,8 +152,15 @@ std::vector<StageRun> revert_stages(const StageContext& ctx, const Settings& set
   for (auto stage = stages.rbegin(); stage != stages.rend(); ++stage)
     runs.push_back({plan_revert(ctx, journal, **stage, force), {}});
   if (dry_run == DryRun::yes) return runs;
-  for (auto& run : runs)
-    if (journal.find(run.plan.stage)) run.outcome = apply_revert(ctx, journal, run.plan);
+  for (auto& run : runs) {
+    if (!journal.find(run.plan.stage)) continue;
+    run.outcome = apply_revert(ctx, journal, run.plan);
+    // A reboot asked for by a stage that is undone now is no longer needed.
+    if (const auto& pending = journal.pending_reboot(); pending && pending->stage == run.plan.stage) {
+      journal.clear_pending_reboot();
+      journal.save(ctx.root);
+    }
+  }
   return runs;
 }
 

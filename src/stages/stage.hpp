@@ -75,9 +75,6 @@ public:
   // The exact edits and commands apply would make; empty when the host is as wanted.
   // Throws ConfigError for a file it cannot understand (then nothing may be written).
   virtual StagePlan plan(const StageContext& ctx) const = 0;
-  // For revert --force of a file someone changed after apply: `current` with only this
-  // stage's own additions taken out (per `undo`, the plan's undo data), so their later changes
-  // survive; nullopt when the stage cannot tell its additions apart (the original is restored).
   // Commands a revert runs after restoring the stage's files, beyond restarting the services
   // apply restarted: whatever makes the restored files take effect (the initramfs rebuilt
   // without our blacklist). `undo` is the stage's undo data from the journal.
@@ -87,6 +84,9 @@ public:
     return {};
   }
 
+  // For revert --force of a file someone changed after apply: `current` with only this
+  // stage's own additions taken out (per `undo`, the plan's undo data), so their later changes
+  // survive; nullopt when the stage cannot tell its additions apart (the original is restored).
   virtual std::optional<std::string> remove_own_changes(const std::string& path,
                                                         const std::string& current,
                                                         const nlohmann::json& undo) const {

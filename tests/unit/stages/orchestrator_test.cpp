@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "error.hpp"
 #include "support/recording_runner.hpp"
 #include "support/temp_root.hpp"
 
@@ -98,12 +99,69 @@ TEST_CASE("apply stops after a stage that needs a reboot and defers the rest", "
     CHECK_FALSE(Journal::load(f.root).pending_reboot());
   }
 
-  SECTION("an apply of other stages only leaves the pending reboot alone") {
+  SECTION("an apply of other stages only keeps the reboot, less the stages it applied") {
     f.stages.erase(f.stages.begin());
     f.apply();
     CHECK(fs::exists(f.dir / "/etc/second.conf"));
-    CHECK(Journal::load(f.root).pending_reboot());
+    auto still = Journal::load(f.root).pending_reboot();
+    REQUIRE(still);
+    CHECK(still->stage == "first");
+    CHECK(still->deferred.empty());
   }
+
+  SECTION("an apply before the reboot writes nothing at all") {
+    auto journal = test::read_file(f.dir / std::string(Journal::k_path));
+    auto stamp = fs::last_write_time(f.dir / std::string(Journal::k_path));
+    auto flag = fs::last_write_time(f.dir / "/run/reboot-required");
+    f.apply();
+    CHECK(test::read_file(f.dir / std::string(Journal::k_path)) == journal);
+    CHECK(fs::last_write_time(f.dir / std::string(Journal::k_path)) == stamp);
+    CHECK(fs::last_write_time(f.dir / "/run/reboot-required") == flag);
+  }
+
+  SECTION("revert of the stage that asked for the reboot forgets it") {
+    revert_stages(f.ctx, f.settings, f.stages, DryRun::no, Force::no);
+    CHECK_FALSE(fs::exists(f.dir / "/etc/first.conf"));
+    CHECK_FALSE(Journal::load(f.root).pending_reboot());
+  }
+}
+
+TEST_CASE("the stages after a reboot are not even planned", "[stages]") {
+  // A stage that cannot plan yet (its runtime is installed by an earlier stage, say).
+  class NotYet : public Stage {
+  public:
+    std::string_view name() const override { return "later"; }
+    Inspection inspect(const StageContext&, const StageRecord*) const override { return {}; }
+    StagePlan plan(const StageContext&) const override { throw Error("cannot plan before the reboot"); }
+  };
+  Fixture f;
+  f.stage(0).reboot = "nouveau is loaded";
+  f.stages.resize(1);
+  f.stages.push_back(std::make_unique<NotYet>());
+  auto result = f.apply();
+  CHECK(result.reboot_stage == "first");
+  REQUIRE(result.runs.size() == 2);
+  CHECK(result.runs[1].deferred);
+  CHECK(result.runs[1].plan.stage == "later");
+  CHECK(fs::exists(f.dir / "/etc/first.conf"));
+}
+
+TEST_CASE("a stage that still needs a reboot after one stops apply instead of asking again", "[stages]") {
+  Fixture f;
+  f.dir.write("/proc/sys/kernel/random/boot_id", "1b7d0c2e-0001\n");
+  f.stage(0).reboot = "nouveau is loaded";
+  CHECK(f.apply().reboot_stage == "first");
+  CHECK(Journal::load(f.root).pending_reboot()->boot_id == "1b7d0c2e-0001");
+  CHECK(f.apply().reboot_stage == "first");  // the same boot: still waiting, no error
+
+  f.dir.write("/proc/sys/kernel/random/boot_id", "1b7d0c2e-0002\n");  // rebooted
+  CHECK_THROWS_WITH(f.apply(), Catch::Contains("first still needs a reboot after the one asked for") &&
+                                   Catch::Contains("Rebooting again will not help"));
+  CHECK_FALSE(fs::exists(f.dir / "/etc/second.conf"));
+
+  f.stage(0).reboot.reset();  // fixed: the next apply goes on
+  CHECK_FALSE(f.apply().reboot_stage);
+  CHECK(fs::exists(f.dir / "/etc/second.conf"));
 }
 
 TEST_CASE("a dry run says a reboot would be needed and writes nothing", "[stages]") {
