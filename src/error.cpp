@@ -31,7 +31,8 @@ ConfigError::ConfigError(std::string path, unsigned line, unsigned column,
     : Error(position_prefix(path, line, column) + message),
       m_path(std::move(path)),
       m_line(line),
-      m_column(column) {}
+      m_column(column),
+      m_message(message) {}
 
 CommandFailed::CommandFailed(std::vector<std::string> argv, const std::string& status,
                              const std::string& stderr_tail)

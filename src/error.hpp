@@ -30,11 +30,14 @@ public:
   const std::string& path() const noexcept { return m_path; }
   unsigned line() const noexcept { return m_line; }
   unsigned column() const noexcept { return m_column; }
+  // What is wrong, without the "path:line:col: " that what() starts with.
+  const std::string& message() const noexcept { return m_message; }
 
 private:
   std::string m_path;
   unsigned m_line;
   unsigned m_column;
+  std::string m_message;
 };
 
 // An external program exited non-zero, was killed by a signal, or ran past its timeout.

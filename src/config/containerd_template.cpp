@@ -10,8 +10,8 @@
 namespace gns::config {
 namespace {
 
-// The shims that run a runc-compatible binary named by BinaryName; an empty type would leave
-// the choice to containerd, so a template must name one.
+// The shims that run a runc-compatible binary named by BinaryName: a runtime_type a template
+// sets must be one of them (it may set none, and keep the copied runtime's).
 constexpr std::array<std::string_view, 3> k_runc_shims = {
     "io.containerd.runc.v2", "io.containerd.runc.v1", "io.containerd.runtime.v1.linux"};
 
@@ -77,16 +77,6 @@ Rendered render_text(const Template& tpl, const std::string& runtime_name,
   return out;
 }
 
-// What a ConfigError says after its "path:line:col: ".
-std::string message_of(const ConfigError& e) {
-  std::string prefix = e.path();
-  if (e.line() > 0) prefix += ":" + std::to_string(e.line());
-  if (e.line() > 0 && e.column() > 0) prefix += ":" + std::to_string(e.column());
-  prefix += ": ";
-  const std::string what = e.what();
-  return what.starts_with(prefix) ? what.substr(prefix.size()) : what;
-}
-
 toml::table parse_rendered(const Rendered& rendered, const std::string& path) {
   try {
     return parse_toml(rendered.text, path);
@@ -95,7 +85,7 @@ toml::table parse_rendered(const Rendered& rendered, const std::string& path) {
     const bool moved = e.line() > 0 && e.line() <= rendered.substituted.size() &&
                        rendered.substituted[e.line() - 1];
     throw ConfigError(path, e.line(), moved ? 0 : e.column(),
-                      "renders to invalid TOML: " + message_of(e));
+                      "renders to invalid TOML: " + e.message());
   }
 }
 

@@ -2,6 +2,8 @@
 // config.toml in place, or, from containerd 2.1 on (and with --drop-in), written to a drop-in of
 // our own that config.toml imports. config/containerd_dropin.hpp says why the installed
 // containerd's version decides, and why --drop-in is refused before 2.1.
+#include <filesystem>
+
 #include "../config/containerd_config.hpp"
 #include "../config/containerd_dropin.hpp"
 #include "../config/templates.hpp"
@@ -81,7 +83,7 @@ Layout choose_layout(const RuntimeSettings& settings, const std::string& path,
   if (settings.drop_in == false) return Layout::in_place;
   const bool asked = settings.drop_in.has_value();
   const std::string dropin(config::k_containerd_dropin);
-  if (path == dropin) {
+  if (std::filesystem::path(path).lexically_normal() == std::filesystem::path(dropin)) {
     if (asked)
       refuse_drop_in(path, "--config names " + path + ", the drop-in itself, which " +
                                "cannot import itself; name containerd's main config");
@@ -124,7 +126,8 @@ void plan_in_place(const std::string& path, const std::optional<std::string>& be
                    const RuntimeSettings& settings, const config::ContainerdRuntimeSettings& wanted,
                    const config::Template& runtime_template, InstalledContainerd& containerd,
                    StagePlan& plan) {
-  const bool blank = !before || before->find_first_not_of(" \t\r\n") == std::string::npos;
+  // Blank as configure sees it: nothing but whitespace and comments.
+  const bool blank = config::read_containerd_config_facts(before.value_or(""), path, 2, wanted).blank;
   const int64_t version_if_empty = blank ? fresh_config_version(containerd) : 2;
   auto edit = config::configure_containerd_runtime(before.value_or(""), path, version_if_empty,
                                                    wanted, runtime_template);

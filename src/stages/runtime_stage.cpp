@@ -89,7 +89,7 @@ Inspection RuntimeStage::inspect(const StageContext& ctx, const StageRecord* app
 Inspection RuntimeStage::judge(const StageContext& ctx, RuntimeKind kind, bool applied_before) const {
   RuntimeSettings quiet = m_settings;
   quiet.runtime = kind;
-  quiet.restart = false;  // status runs nothing, not even `systemctl is-active`
+  quiet.restart = false;  // status restarts nothing, and asks systemd nothing
   StagePlan wanted = RuntimeStage(quiet).plan(ctx);
   std::string file = kind == RuntimeKind::k3s ? k3s_config_path(ctx.root) : config_path(kind);
   std::string what = std::string(to_string(kind)) + " (" + file + ")";

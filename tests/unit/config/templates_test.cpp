@@ -14,6 +14,7 @@ namespace fs = std::filesystem;
 // The unit tests run from the build tree, where nothing is installed beside them.
 TEST_CASE("templates: a binary in its build tree reads the source tree's", "[config]") {
   const fs::path installed = installed_templates_dir();
+  CHECK(fs::equivalent(installed, fs::path(GNS_TEST_FIXTURES_DIR) / "../../templates"));
   CHECK(fs::is_regular_file(installed / "docker/runtime.json"));
   CHECK(fs::is_regular_file(installed / "crio/99-nvidia.conf"));
   CHECK(templates_dir({}) == installed);

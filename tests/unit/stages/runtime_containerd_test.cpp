@@ -302,3 +302,33 @@ TEST_CASE("containerd 1.7: a config.toml without runtimes keeps runc, revert --f
   expected.replace(expected.find("pause:3.9"), 9, "pause:3.10");
   CHECK(test::read_file(f.dir / k_config) == expected);
 }
+
+TEST_CASE("containerd: a config of only comments on 2.x gets version 3, like an empty one", "[containerd]") {
+  test::TempRoot dir;
+  host::HostRoot root(dir.path());
+  test::RecordingRunner runner;
+  StageContext ctx{root, runner};
+  dir.write("/etc/containerd/config.toml", "# managed by hand\n\n# nothing here yet\n");
+  host::CommandResult version;
+  version.out = "containerd github.com/containerd/containerd v2.0.5 abc\n";
+  runner.respond("containerd", version);
+  RuntimeSettings settings;
+  settings.runtime = RuntimeKind::containerd;
+  auto plan = RuntimeStage(settings).plan(ctx);
+  REQUIRE(plan.edits.size() == 1);
+  CHECK_THAT(*plan.edits[0].after, Catch::StartsWith("# managed by hand\n\n# nothing here yet\n"));
+  CHECK_THAT(*plan.edits[0].after, Catch::Contains("version = 3"));
+  CHECK_THAT(*plan.edits[0].after, Catch::Contains("io.containerd.cri.v1.runtime"));
+}
+
+TEST_CASE("containerd: --drop-in with --config naming the drop-in, spelled oddly, is a usage error", "[containerd]") {
+  test::TempRoot dir;
+  host::HostRoot root(dir.path());
+  test::RecordingRunner runner;
+  StageContext ctx{root, runner};
+  RuntimeSettings settings;
+  settings.runtime = RuntimeKind::containerd;
+  settings.drop_in = true;
+  settings.config_path = "/etc/containerd/conf.d/./99-nvidia.toml";
+  CHECK_THROWS_AS(RuntimeStage(settings).plan(ctx), UsageError);
+}
