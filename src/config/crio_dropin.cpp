@@ -147,16 +147,6 @@ Rendered render_lines(std::string_view template_text, const std::string& templat
   return out;
 }
 
-// What a ConfigError says after its "path:line:col: ".
-std::string message_of(const ConfigError& e) {
-  std::string prefix = e.path();
-  if (e.line() > 0) prefix += ":" + std::to_string(e.line());
-  if (e.line() > 0 && e.column() > 0) prefix += ":" + std::to_string(e.column());
-  prefix += ": ";
-  std::string what = e.what();
-  return what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what;
-}
-
 // Throws ConfigError, at the template's line, when `rendered` is not TOML or does not say
 // what `dropin` asks for.
 void check_rendered(const Rendered& rendered, const std::string& template_name,
@@ -169,7 +159,7 @@ void check_rendered(const Rendered& rendered, const std::string& template_name,
     bool known = !rendered.origin.empty() && e.line() > 0;
     throw ConfigError(template_name, known ? rendered.origin[index] : 0,
                       known && rendered.verbatim[index] ? e.column() : 0,
-                      "renders to invalid TOML: " + message_of(e));
+                      "renders to invalid TOML: " + e.message());
   }
   auto runtime = table["crio"]["runtime"];
   if (runtime["runtimes"][dropin.runtime_name]["runtime_path"].value<std::string>() !=
@@ -195,8 +185,13 @@ std::string render_crio_dropin(std::string_view template_text, const std::string
                 "' cannot name a CRI-O runtime: use letters, digits, '_' and '-'");
   Rendered rendered = render_lines(template_text, template_name, dropin);
   check_rendered(rendered, template_name, dropin);
+  // Without the marker the stage would take our own drop-in for the user's and refuse it.
+  if (!is_our_crio_dropin(rendered.text))
+    return std::string(k_crio_dropin_marker) + ".\n" + rendered.text;
   return rendered.text;
 }
+
+bool is_our_crio_dropin(std::string_view text) { return text.starts_with(k_crio_dropin_marker); }
 
 void merge_crio_config(toml::table& into, const toml::table& from) {
   for (auto&& [key, value] : from) {

@@ -15,6 +15,12 @@
 //                            runtime is made the default
 //
 // Any other {{...}} is an error. The functions here are pure: text and tables in, text out.
+//
+// The drop-in's path may already hold a file of the user's (the NVIDIA device plugin's README
+// has one write /etc/crio/crio.conf.d/99-nvidia.conf), and the runtime stage must tell that
+// from a drop-in we wrote under other settings, which it rewrites, without the journal: every
+// drop-in we render begins with the line k_crio_dropin_marker. The shipped template starts
+// with it; a site's template that does not gets it as an extra first line.
 
 #include <toml++/toml.h>
 
@@ -23,6 +29,13 @@
 #include <string_view>
 
 namespace gns::config {
+
+// The start of the first line of every drop-in gpu-node-setup writes.
+inline constexpr std::string_view k_crio_dropin_marker = "# Written by gpu-node-setup";
+
+// Whether `text` (a file's bytes) is a drop-in gpu-node-setup wrote: it begins with
+// k_crio_dropin_marker. A copy of ours that the user kept counts as ours.
+bool is_our_crio_dropin(std::string_view text);
 
 struct CrioDropin {
   std::string runtime_name = "nvidia";
@@ -33,7 +46,8 @@ struct CrioDropin {
 
 // Renders `template_text` (named `template_name` in errors) for `dropin`, and checks that the
 // result is TOML that gives runtime `runtime_name` the path `runtime_path` (and makes it the
-// default when asked). Throws Error when `runtime_name` is not a bare key (letters, digits, '_'
+// default when asked). The text begins with k_crio_dropin_marker, added as a first line of its
+// own when the template does not begin with it. Throws Error when `runtime_name` is not a bare key (letters, digits, '_'
 // and '-'), ConfigError ("template_name:line: ...", the template's line) for an unknown
 // placeholder, an unbalanced block or a rendered text that is not TOML or lacks the runtime.
 std::string render_crio_dropin(std::string_view template_text, const std::string& template_name,

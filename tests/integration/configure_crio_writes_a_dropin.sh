@@ -3,9 +3,11 @@
 # its own conmon and state directory) and a drop-in of theirs writes exactly the reviewed
 # tests/golden/crio/99-nvidia.conf to /etc/crio/crio.conf.d/99-nvidia.conf, and nothing else:
 # the user's files keep their bytes. A second configure has nothing to do, status says
-# applied, and revert removes the drop-in. A malformed drop-in of the user's is refused at
-# its line (exit 5) and nothing is written. GNS_TEST_ACCEPT=1 rewrites the golden file from
-# the current output, so a change in what we write shows up as a diff in review.
+# applied; a configure with another --runtime-path rewrites the drop-in (its first line,
+# "# Written by gpu-node-setup", says it is ours, not the user's), and revert removes it. A
+# malformed drop-in of the user's is refused at its line (exit 5) and nothing is written.
+# GNS_TEST_ACCEPT=1 rewrites the golden file from the current output, so a change in what we
+# write shows up as a diff in review.
 #
 # CRI-O is not packaged in Debian 12 (`apt-cache policy cri-o` finds no package), so no real
 # crio loads the drop-in here: gpu-node-setup parses what it renders with toml++ before
@@ -47,6 +49,13 @@ grep -q "nothing to do" "$SCRATCH/again" || fail "second configure: $(cat "$SCRA
   || fail "status failed: $(cat "$SCRATCH/status")"
 grep -q "^runtime  *applied  *crio (/etc/crio/crio.conf.d/99-nvidia.conf)" "$SCRATCH/status" \
   || fail "status: $(cat "$SCRATCH/status")"
+
+# Ours, under other settings: rewritten, not refused as a user's file would be.
+"$GNS_BIN" --root "$root" configure --runtime=crio \
+  --runtime-path /usr/local/nvidia/toolkit/nvidia-container-runtime > "$SCRATCH/moved" 2>&1 \
+  || fail "configure with another --runtime-path: $(cat "$SCRATCH/moved")"
+grep -q '^runtime_path = "/usr/local/nvidia/toolkit/nvidia-container-runtime"$' "$dropin" \
+  || fail "the drop-in was not rewritten: $(cat "$dropin")"
 
 "$GNS_BIN" --root "$root" revert > "$SCRATCH/revert" 2>&1 || fail "revert failed: $(cat "$SCRATCH/revert")"
 [ ! -e "$dropin" ] || fail "revert left the drop-in"

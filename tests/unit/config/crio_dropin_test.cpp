@@ -122,6 +122,24 @@ TEST_CASE("crio drop-in: unknown placeholders, open blocks and a lost runtime ar
       Catch::Contains("does not set crio.runtime.runtimes.{{runtime_name}}.runtime_path"));
 }
 
+TEST_CASE("crio drop-in: what we render begins with the marker that says it is ours",
+          "[config]") {
+  CHECK(is_our_crio_dropin(render_shipped({})));
+  CHECK(is_our_crio_dropin(render_shipped(not_default())));
+  // A site's template without it gets it as a line of its own; the rest is as rendered.
+  const std::string site = "[crio.runtime.runtimes.{{runtime_name}}]\n"
+                           "runtime_path = \"{{runtime_path}}\"\n";
+  CHECK(render_crio_dropin(site, "t", not_default()) ==
+        "# Written by gpu-node-setup.\n"
+        "[crio.runtime.runtimes.nvidia]\n"
+        "runtime_path = \"/usr/bin/nvidia-container-runtime\"\n");
+  // The user's files: the README's, and one that mentions us further down.
+  CHECK_FALSE(is_our_crio_dropin(test::read_file(
+      test::shared_fixture("runtime-configs/crio--nvidia-k8s-device-plugin-readme-99-nvidia.conf"))));
+  CHECK_FALSE(is_our_crio_dropin("[crio]\n# Written by gpu-node-setup\n"));
+  CHECK_FALSE(is_our_crio_dropin(""));
+}
+
 TEST_CASE("crio: later files win, tables merge key by key", "[config]") {
   toml::table merged;
   merge_crio_config(merged,

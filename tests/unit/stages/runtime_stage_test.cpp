@@ -209,9 +209,10 @@ TEST_CASE("crio: once applied, a second plan is empty and crio.conf is untouched
   CHECK(stage.inspect(f.ctx, &f.applied).state == StageState::applied);
 }
 
-TEST_CASE("crio: a drop-in with other bytes is drift and is rewritten whole", "[stages]") {
+TEST_CASE("crio: a drop-in of ours with other bytes is drift and is rewritten whole", "[stages]") {
   Fixture f;
-  f.dir.write(k_crio_dropin, "[crio.runtime.runtimes.nvidia]\nruntime_path = \"/old\"\n");
+  // Ours by its first line (the marker every rendering starts with).
+  f.dir.write(k_crio_dropin, "# Written by gpu-node-setup\n[crio.runtime.runtimes.nvidia]\nruntime_path = \"/old\"\n");
   RuntimeStage stage(for_runtime(RuntimeKind::crio));
   CHECK(stage.inspect(f.ctx, &f.applied).state == StageState::drifted);
   StagePlan plan = stage.plan(f.ctx);
