@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error.hpp"
+#include "util/strings.hpp"
 #include "util/unified_diff.hpp"
 
 namespace gns::cli {
@@ -76,22 +77,19 @@ json run_json(const stages::StageRun& run) {
 
 json reboot_json(const stages::ApplyResult& result) {
   if (!result.reboot_stage) return nullptr;
-  json deferred = json::array();
-  for (const auto& run : result.runs)
-    if (run.deferred) deferred.push_back(run.plan.stage);
-  return {{"stage", *result.reboot_stage}, {"reason", *result.reboot_reason}, {"deferred", deferred}};
+  return {{"stage", *result.reboot_stage},
+          {"reason", *result.reboot_reason},
+          {"deferred", stages::deferred_stages(result.runs)}};
 }
 
 void render_reboot_text(std::ostream& out, const stages::ApplyResult& result, DryRun dry_run) {
   if (!result.reboot_stage) return;
-  std::string deferred;
-  for (const auto& run : result.runs)
-    if (run.deferred) deferred += " " + run.plan.stage;
+  const std::string deferred = util::join(stages::deferred_stages(result.runs), " ");
   out << (dry_run == DryRun::yes ? "a reboot would be needed: " : "reboot required: ")
       << *result.reboot_stage << ": " << *result.reboot_reason << "\n";
   if (dry_run == DryRun::no)
     out << "Reboot this host, then run `gpu-node-setup apply` again"
-        << (deferred.empty() ? " to check" : " to finish:" + deferred) << "\n";
+        << (deferred.empty() ? " to check" : " to finish: " + deferred) << "\n";
 }
 
 }  // namespace

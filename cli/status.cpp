@@ -8,6 +8,7 @@
 #include "stage_flags.hpp"
 #include "stages/orchestrator.hpp"
 #include "table.hpp"
+#include "util/strings.hpp"
 
 namespace gns::cli {
 namespace {
@@ -42,11 +43,10 @@ void run_status(const Context& ctx, const StatusOptions& options) {
                    status.inspection.detail});
   table.print(std::cout, "");
   if (reboot) {
-    std::string deferred;
-    for (const auto& stage : reboot->deferred) deferred += " " + stage;
     std::cout << "reboot required (since " << reboot->requested_at << "): " << reboot->stage << ": "
               << reboot->reason << "\n";
-    if (!deferred.empty()) std::cout << "after it, `gpu-node-setup apply` finishes:" << deferred << "\n";
+    if (!reboot->deferred.empty())
+      std::cout << "after it, `gpu-node-setup apply` finishes: " << util::join(reboot->deferred, " ") << "\n";
   }
 }
 

@@ -6,6 +6,7 @@
 #include "../detect/detect.hpp"
 #include "../error.hpp"
 #include "../host/kernel_facts.hpp"
+#include "../util/strings.hpp"
 
 namespace gns::stages {
 namespace {
@@ -19,12 +20,6 @@ std::vector<std::string> blacklisted_elsewhere(const host::KernelFacts& kernel) 
   std::vector<std::string> places = kernel.nouveau_blacklisted_in;
   std::erase(places, std::string(k_nouveau_blacklist_path));
   return places;
-}
-
-std::string joined(const std::vector<std::string>& items) {
-  std::string text;
-  for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
-  return text;
 }
 
 constexpr const char* k_loaded_reason =
@@ -51,7 +46,7 @@ Inspection NouveauStage::inspect(const StageContext& ctx, const StageRecord* app
   if (pci.gpus.empty()) return {StageState::not_applicable, "no NVIDIA GPU; nouveau is left alone"};
   auto kernel = host::read_kernel_facts(ctx.root);
   if (!kernel.nouveau_blacklisted_in.empty()) {
-    std::string detail = "nouveau is blacklisted in " + joined(kernel.nouveau_blacklisted_in);
+    std::string detail = "nouveau is blacklisted in " + util::join(kernel.nouveau_blacklisted_in, ", ");
     if (kernel.nouveau_loaded) detail += "; it is still loaded until the next boot";
     return {StageState::applied, detail};
   }
@@ -73,7 +68,7 @@ StagePlan NouveauStage::plan(const StageContext& ctx) const {
   if (kernel.nouveau_loaded) plan.reboot_reason = k_loaded_reason;
   if (!kernel.nouveau_blacklisted_in.empty()) {
     if (auto others = blacklisted_elsewhere(kernel); !others.empty())
-      plan.notes.push_back("nouveau is blacklisted already, in " + joined(others));
+      plan.notes.push_back("nouveau is blacklisted already, in " + util::join(others, ", "));
     return plan;
   }
   auto blacklist = config::read_template(m_settings.runtime.templates_dir, k_template);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "../host/host_lock.hpp"
+#include "../util/strings.hpp"
 #include "nouveau_stage.hpp"
 #include "runtime_stage.hpp"
 
@@ -15,9 +16,7 @@ std::vector<std::unique_ptr<Stage>> select_stages(const Settings& settings,
   const auto known = all_stage_names();
   for (const auto& name : names) {
     if (std::find(known.begin(), known.end(), name) != known.end()) continue;
-    std::string list;
-    for (const auto& stage : known) list += (list.empty() ? "" : ", ") + stage;
-    throw UsageError("unknown stage '" + name + "' (stages: " + list + ")");
+    throw UsageError("unknown stage '" + name + "' (stages: " + util::join(known, ", ") + ")");
   }
   std::vector<std::unique_ptr<Stage>> stages;
   auto wanted = [&](const std::string& name) {
@@ -61,6 +60,17 @@ std::vector<StageRun> plan_until_reboot(const StageContext& ctx,
   }
   return runs;
 }
+
+}  // namespace
+
+std::vector<std::string> deferred_stages(const std::vector<StageRun>& runs) {
+  std::vector<std::string> names;
+  for (const auto& run : runs)
+    if (run.deferred) names.push_back(run.plan.stage);
+  return names;
+}
+
+namespace {
 
 std::vector<std::string> stages_where(const std::vector<StageRun>& runs, bool deferred) {
   std::vector<std::string> names;

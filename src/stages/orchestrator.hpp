@@ -35,6 +35,9 @@ struct ApplyResult {
   std::optional<std::string> reboot_reason;
 };
 
+// The stages of `runs` left for after a reboot, in order.
+std::vector<std::string> deferred_stages(const std::vector<StageRun>& runs);
+
 // Host paths apply writes when a reboot is needed, as Debian's and Ubuntu's tools do
 // (update-notifier, needrestart and unattended-upgrades read them).
 inline constexpr std::string_view k_reboot_required_path = "/run/reboot-required";
