@@ -28,6 +28,7 @@ void run_revert(const Context& ctx, const RevertOptions& options) {
 
 void register_revert(CLI::App& app, Context& ctx) {
   auto options = std::make_shared<RevertOptions>();
+  options->stage.read_site_config = false;
   auto* cmd = app.add_subcommand("revert", "Undo what apply did: every file back byte for byte "
                                            "(or removed if it was absent), newest stage first");
   add_stages_flag(cmd, options->stage);

@@ -60,8 +60,10 @@ void add_runtime_flags(CLI::App* cmd, RuntimeFlags& flags, bool require_runtime)
 Settings resolve_settings(const Context& ctx, const StageFlags& stage, const RuntimeFlags& runtime) {
   Settings settings = ctx.settings();
   // The site's file first, so that every flag below overrides it.
-  const auto site = config::read_site_config(host::HostRoot(settings.root));
-  if (site.templates_dir) settings.runtime.templates_dir = *site.templates_dir;
+  if (stage.read_site_config) {
+    const auto site = config::read_site_config(host::HostRoot(settings.root));
+    if (site.templates_dir) settings.runtime.templates_dir = *site.templates_dir;
+  }
   if (!runtime.templates.empty()) settings.runtime.templates_dir = runtime.templates;
   if (!runtime.runtime.empty()) settings.runtime.runtime = stages::parse_runtime_kind(runtime.runtime);
   if (!runtime.config.empty()) {

@@ -18,6 +18,9 @@ struct StageFlags {
   bool dry_run = false;
   double lock_timeout_s = 60;
   bool force = false;
+  // revert undoes from the journal and reads no template: a broken site config must never
+  // stand in the way back.
+  bool read_site_config = true;
 };
 
 struct RuntimeFlags;

@@ -29,4 +29,11 @@ status=0
 grep -qF '/etc/gpu-node-setup/config.toml:2:1: unknown key "tempaltes"' "$SCRATCH/typo" \
   || fail "typo: $(cat "$SCRATCH/typo")"
 [ ! -e "$root/etc/docker/daemon.json" ] || fail "typo: daemon.json was written anyway"
-echo "the site config file's templates key is read under --root; --templates wins; typos are refused"
+
+# A broken site config never stands in the way back: revert reads no template.
+printf 'templates = "/srv/gns"\n' > "$root/etc/gpu-node-setup/config.toml"
+"$GNS_BIN" --root "$root" configure --runtime=docker --no-restart > "$SCRATCH/apply" 2>&1 || fail "apply: $(cat "$SCRATCH/apply")"
+printf 'tempaltes = "/srv/other"\n' > "$root/etc/gpu-node-setup/config.toml"
+"$GNS_BIN" --root "$root" revert > "$SCRATCH/revert" 2>&1 || fail "revert with a broken site config: $(cat "$SCRATCH/revert")"
+[ ! -e "$root/etc/docker/daemon.json" ] || fail "revert left daemon.json"
+echo "the site config file's templates key is read under --root; --templates wins; typos are refused; revert ignores it"
