@@ -87,32 +87,40 @@ std::optional<std::string> generated_binary(const GeneratedConfig& generated,
 
 // Our drop-in: the runtime alone, in the generated config's schema, with the keys of the
 // site's containerd runtime template (the default is config.yaml's to set, so that a
-// config.yaml.d file that sets another one still wins). runc's SystemdCgroup is copied unless
-// the template sets it: k3s sets it to the kubelet's cgroup driver, which every runc-based
-// runtime must follow.
+// config.yaml.d file that sets another one still wins). It carries k3s's runc with its
+// SystemdCgroup, which k3s sets to the kubelet's cgroup driver and every runc-based runtime
+// must follow: ours copies it, and a template that sets another value is refused.
 std::string render_dropin(const GeneratedConfig& generated, const K3sFlavor& flavor,
                           const RuntimeSettings& settings, const std::string& path) {
   std::string seed = "# Written by gpu-node-setup: the NVIDIA runtime for " + flavor.name +
                      "'s containerd. `gpu-node-setup revert` removes it.\nversion = " +
                      std::to_string(generated.version) + "\n";
+  // k3s's runc, as far as ours must follow it: the runtime we add copies its options from the
+  // runc it finds in the file (configure_containerd_runtime's rule), so SystemdCgroup carries
+  // over however the template renders, and an import that replaces the CRI table keeps runc.
+  auto systemd_cgroup = cri_runtimes(generated)["runc"]["options"]["SystemdCgroup"].value<bool>();
+  if (systemd_cgroup) {
+    const std::string runc = std::string("[plugins.\"") +
+                             (generated.version >= 3 ? "io.containerd.cri.v1.runtime"
+                                                     : "io.containerd.grpc.v1.cri") +
+                             "\".containerd.runtimes.runc";
+    seed += "\n" + runc + "]\n  runtime_type = \"io.containerd.runc.v2\"\n\n" + runc +
+            ".options]\n  SystemdCgroup = " + (*systemd_cgroup ? "true" : "false") + "\n";
+  }
   config::ContainerdRuntimeSettings runtime{settings.runtime_name, settings.runtime_path, false};
   auto runtime_template =
       config::read_template(settings.templates_dir, config::k_containerd_runtime_template);
   std::string text =
       config::configure_containerd_runtime(seed, path, generated.version, runtime, runtime_template)
           .text;
-  auto systemd_cgroup = cri_runtimes(generated)["runc"]["options"]["SystemdCgroup"].value<bool>();
-  auto options = [&](const std::string& written) {
-    GeneratedConfig parsed{path, generated.version, config::parse_toml(written, path),
-                           std::nullopt};
-    return cri_runtimes(parsed)[settings.runtime_name]["options"]["SystemdCgroup"].value<bool>();
-  };
-  if (!systemd_cgroup || options(text)) return text;
-  // The options table is the last one configure_containerd_runtime writes; checked below.
-  text += std::string("  SystemdCgroup = ") + (*systemd_cgroup ? "true" : "false") + "\n";
-  if (options(text) != systemd_cgroup)
-    throw Error(path +
-                ": SystemdCgroup did not land in the runtime's options (a bug in gpu-node-setup)");
+  GeneratedConfig written{path, generated.version, config::parse_toml(text, path), std::nullopt};
+  auto copied = cri_runtimes(written)[settings.runtime_name]["options"]["SystemdCgroup"].value<bool>();
+  if (systemd_cgroup && copied != systemd_cgroup)
+    throw ConfigError(runtime_template.path, 0, 0,
+                      "the runtime would not run with " + flavor.name + "'s SystemdCgroup = " +
+                          (*systemd_cgroup ? "true" : "false") +
+                          ": every runc-based runtime must follow the kubelet's cgroup driver, "
+                          "so the template must not set another");
   return text;
 }
 

@@ -142,6 +142,26 @@ TEST_CASE("k3s: a generated v3 config that imports config-v3.toml.d gets our dro
   CHECK_FALSE(has_note(plan, "by itself"));
 }
 
+TEST_CASE("k3s: the drop-in carries k3s's runc, and a template with another SystemdCgroup is refused",
+          "[k3s]") {
+  Fixture f;
+  f.generated("generated-v3-imports.toml");
+  StagePlan plan = RuntimeStage(k3s_settings()).plan(f.ctx);
+  REQUIRE(plan.edits.size() == 2);
+  auto table = config::parse_toml(*plan.edits[1].after, k_dropin_v3);
+  auto runc = table["plugins"]["io.containerd.cri.v1.runtime"]["containerd"]["runtimes"]["runc"];
+  CHECK(runc["runtime_type"].value<std::string>() == "io.containerd.runc.v2");
+  CHECK(runc["options"]["SystemdCgroup"].value<bool>() == true);
+
+  test::TempRoot site;
+  site.write("/containerd/runtime.toml",
+             "options.BinaryName = \"{{runtime_path}}\"\noptions.SystemdCgroup = false\n");
+  RuntimeSettings settings = k3s_settings();
+  settings.templates_dir = site.path();
+  CHECK_THROWS_WITH(RuntimeStage(settings).plan(f.ctx),
+                    Catch::Contains("must follow the kubelet's cgroup driver"));
+}
+
 TEST_CASE("rke2: a v2 generated config that imports config.toml.d gets a v2 drop-in", "[k3s]") {
   test::TempRoot dir;
   host::HostRoot root(dir.path());
