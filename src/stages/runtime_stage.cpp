@@ -90,9 +90,16 @@ Inspection RuntimeStage::judge(const StageContext& ctx, RuntimeKind kind, bool a
   RuntimeSettings quiet = m_settings;
   quiet.runtime = kind;
   quiet.restart = false;  // status restarts nothing, and asks systemd nothing
-  StagePlan wanted = RuntimeStage(quiet).plan(ctx);
   std::string file = kind == RuntimeKind::k3s ? k3s_config_path(ctx.root) : config_path(kind);
   std::string what = std::string(to_string(kind)) + " (" + file + ")";
+  StagePlan wanted;
+  try {
+    wanted = RuntimeStage(quiet).plan(ctx);
+  } catch (const ConfigError&) {
+    throw;  // a file status cannot read is an error of its own (exit 5)
+  } catch (const Error& e) {  // what apply would refuse is a state to report, not a failure
+    return {StageState::pending, what + ": apply would refuse: " + e.what()};
+  }
   if (wanted.edits.empty()) return {StageState::applied, what + " has the " + m_settings.runtime_name + " runtime"};
   if (applied_before)
     return {StageState::drifted, what + " no longer holds what gpu-node-setup configured"};

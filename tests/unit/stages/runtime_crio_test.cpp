@@ -93,6 +93,10 @@ TEST_CASE("crio: the user's 99-nvidia.conf with another runtime path is refused,
                     Catch::StartsWith(k_dropin + " exists and was not written by gpu-node-setup") &&
                         Catch::Contains("--config /etc/crio/crio.conf.d/99-zz-nvidia.conf"));
   CHECK(test::read_file(f.dir / k_dropin) == user);
+  // status reports what apply would refuse instead of failing.
+  auto inspection = stage.inspect(f.ctx, nullptr);
+  CHECK(inspection.state == StageState::pending);
+  CHECK_THAT(inspection.detail, Catch::Contains("apply would refuse: " + k_dropin + " exists"));
 }
 
 TEST_CASE("crio: the user's 99-nvidia.conf is not enough when a later drop-in overrides it",
