@@ -14,11 +14,8 @@ root="$SCRATCH/root"
 bash "$(dirname "$0")/../support/make_sysfs_tree.sh" "$dump" "$root" --module nouveau
 
 # /bin/sh and its libraries inside the root, so that a script there runs under chroot.
-mkdir -p "$root/bin" "$root/usr/sbin"
-cp /bin/sh "$root/bin/sh"
-for lib in $(ldd /bin/sh | grep -o '/[^ ]*'); do
-  mkdir -p "$root$(dirname "$lib")" && cp "$lib" "$root$lib"
-done
+install_program "$root" /bin/sh /bin/sh
+mkdir -p "$root/usr/sbin"
 cat > "$root/usr/sbin/update-initramfs" <<'SCRIPT'
 #!/bin/sh
 echo "update-initramfs $*" >> /initramfs-calls

@@ -22,18 +22,6 @@ corpus="$GNS_SHARED_FIXTURES/runtime-configs"
 require_dir "$corpus"
 dropin=/etc/containerd/conf.d/99-nvidia.toml
 
-# install_program ROOT SOURCE TARGET: SOURCE copied to ROOT/TARGET with the shared libraries ldd
-# lists, so that it runs chrooted into ROOT.
-install_program() {
-  local root=$1 source=$2 target=$3 lib
-  mkdir -p "$root$(dirname "$target")"
-  cp "$source" "$root$target"
-  for lib in $(ldd "$source" | grep -o '/[^ ]*'); do
-    mkdir -p "$root$(dirname "$lib")"
-    cp -L "$lib" "$root$lib"
-  done
-}
-
 # containerd_2_1 ROOT: a stand-in containerd in ROOT that says it is 2.1.0.
 containerd_2_1() {
   install_program "$1" "$(readlink -f /bin/sh)" /bin/sh

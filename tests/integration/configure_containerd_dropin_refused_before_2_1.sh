@@ -18,18 +18,6 @@ require_tool containerd ldd sha256sum awk
 cri='plugins."io.containerd.grpc.v1.cri"'
 dropin=/etc/containerd/conf.d/99-nvidia.toml
 
-# install_program ROOT SOURCE TARGET: SOURCE copied to ROOT/TARGET with the shared libraries ldd
-# lists, so that it runs chrooted into ROOT.
-install_program() {
-  local root=$1 source=$2 target=$3 lib
-  mkdir -p "$root$(dirname "$target")"
-  cp "$source" "$root$target"
-  for lib in $(ldd "$source" | grep -o '/[^ ]*'); do
-    mkdir -p "$root$(dirname "$lib")"
-    cp -L "$lib" "$root$lib"
-  done
-}
-
 # new_root DIR: a root holding the kubeadm config.toml.
 new_root() {
   mkdir -p "$1/etc/containerd"

@@ -33,3 +33,15 @@ require_tool() {
 require_dir() {
   [ -d "$1" ] || skip "fixture directory $1 is missing"
 }
+
+# install_program ROOT SOURCE TARGET: SOURCE copied to ROOT/TARGET with the shared libraries ldd
+# lists, so that it runs chrooted into ROOT.
+install_program() {
+  local root=$1 source=$2 target=$3 lib
+  mkdir -p "$root$(dirname "$target")"
+  cp "$source" "$root$target"
+  for lib in $(ldd "$source" | grep -o '/[^ ]*'); do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+}
