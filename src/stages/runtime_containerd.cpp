@@ -67,6 +67,13 @@ void note_already_default(const std::string& name, const std::string& runtime_pa
                        "; nothing added");
 }
 
+// Configured, but not what Kubernetes uses until the operator enables CRI: say so.
+void note_cri_disabled(const std::string& path, StagePlan& plan) {
+  plan.notes.push_back(path +
+                       " disables the CRI plugin (disabled_plugins): Kubernetes cannot use "
+                       "containerd here until it is enabled");
+}
+
 // Why --drop-in cannot be had here; the UsageError names what to do instead.
 [[noreturn]] void refuse_drop_in(const std::string& path, const std::string& why) {
   throw UsageError("--drop-in: " + why + ". Leave out --drop-in and " + path +
@@ -143,10 +150,7 @@ void plan_in_place(const std::string& path, const std::optional<std::string>& be
                          " imports other files: in containerd before 2.1 an imported file "
                          "that sets anything in the CRI plugin replaces its whole table, "
                          "our runtime included; check that none does");
-  if (edit.cri_disabled)
-    plan.notes.push_back(path +
-                         " disables the CRI plugin (disabled_plugins): Kubernetes cannot "
-                         "use containerd here until it is enabled");
+  if (edit.cri_disabled) note_cri_disabled(path, plan);
 }
 
 void plan_drop_in(const StageContext& ctx, const std::string& path,
@@ -179,10 +183,7 @@ void plan_drop_in(const StageContext& ctx, const std::string& path,
     plan.notes.push_back(path + " imports other files too: one that containerd reads after " +
                          dropin + " and that sets default_runtime_name or the " +
                          settings.runtime_name + " runtime overrides the drop-in");
-  if (result.config.cri_disabled)
-    plan.notes.push_back(path +
-                         " disables the CRI plugin (disabled_plugins): Kubernetes cannot "
-                         "use containerd here until it is enabled");
+  if (result.config.cri_disabled) note_cri_disabled(path, plan);
 }
 
 }  // namespace
