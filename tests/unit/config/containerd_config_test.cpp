@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "support/config_error.hpp"
 #include "support/temp_root.hpp"
 
 using namespace gns::config;
@@ -153,13 +154,7 @@ void check_reversible(const std::string& x, const ContainerdRuntimeSettings& s =
 
 // The ConfigError that configuring `text` throws; the test fails if there is none.
 gns::ConfigError config_error(std::string_view text, const ContainerdRuntimeSettings& s = {}) {
-  try {
-    configure(text, s);
-  } catch (const gns::ConfigError& e) {
-    return e;
-  }
-  FAIL("configure accepted:\n" << text);
-  throw std::logic_error("unreachable");
+  return gns::test::config_error_from([&] { configure(text, s); }, text);
 }
 
 // The message of the Error, not a ConfigError, that configuring `text` throws.

@@ -10,6 +10,7 @@
 
 #include "config/toml_document.hpp"
 #include "error.hpp"
+#include "support/config_error.hpp"
 #include "support/temp_root.hpp"
 
 using namespace gns::config;
@@ -100,13 +101,7 @@ std::string plain_error(std::string_view text, const std::string& config_path = 
 }
 
 gns::ConfigError config_error(std::string_view text) {
-  try {
-    configure(text);
-  } catch (const gns::ConfigError& e) {
-    return e;
-  }
-  FAIL("configure accepted:\n" << text);
-  throw std::logic_error("unreachable");
+  return gns::test::config_error_from([&] { configure(text); }, text);
 }
 
 }  // namespace

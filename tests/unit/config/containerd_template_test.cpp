@@ -10,6 +10,7 @@
 #include "config/templates.hpp"
 #include "config/toml_document.hpp"
 #include "error.hpp"
+#include "support/config_error.hpp"
 #include "support/temp_root.hpp"
 
 using namespace gns::config;
@@ -39,13 +40,8 @@ ContainerdEdit configure(std::string_view text, const Template& tpl,
 
 // The ConfigError that rendering `text` as the runtime template throws.
 gns::ConfigError template_error(const std::string& text) {
-  try {
-    render_runtime_template(site(text), "nvidia", "/usr/bin/nvidia-container-runtime");
-  } catch (const gns::ConfigError& e) {
-    return e;
-  }
-  FAIL("the template was accepted:\n" << text);
-  throw std::logic_error("unreachable");
+  return gns::test::config_error_from(
+      [&] { render_runtime_template(site(text), "nvidia", "/usr/bin/nvidia-container-runtime"); }, text);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "config/templates.hpp"
 #include "error.hpp"
+#include "support/config_error.hpp"
 #include "support/temp_root.hpp"
 
 using namespace gns::config;
@@ -69,13 +70,7 @@ void check_reversible(const std::string& x, const DockerRuntimeSettings& s = {})
 
 // The ConfigError that configuring `text` throws; the test fails if there is none.
 gns::ConfigError config_error(std::string_view text) {
-  try {
-    configure(text);
-  } catch (const gns::ConfigError& e) {
-    return e;
-  }
-  FAIL("configure accepted:\n" << text);
-  throw std::logic_error("unreachable");
+  return gns::test::config_error_from([&] { configure(text); }, text);
 }
 
 void check_error_at(std::string_view text, unsigned line, unsigned column,
@@ -675,13 +670,7 @@ nlohmann::ordered_json render_entry(std::string_view text,
 
 // The ConfigError that rendering template `text` throws; the test fails if there is none.
 gns::ConfigError template_error(std::string_view text) {
-  try {
-    render_entry(text);
-  } catch (const gns::ConfigError& e) {
-    return e;
-  }
-  FAIL("the template was accepted:\n" << text);
-  throw std::logic_error("unreachable");
+  return gns::test::config_error_from([&] { render_entry(text); }, text);
 }
 
 void check_template_error_at(std::string_view text, unsigned line, unsigned column,

@@ -6,6 +6,7 @@
 
 #include "error.hpp"
 #include "host/host_root.hpp"
+#include "support/config_error.hpp"
 #include "support/temp_root.hpp"
 
 using namespace gns;
@@ -17,13 +18,8 @@ const std::string k_path = "/etc/gpu-node-setup/config.toml";
 
 ConfigError site_config_error(const std::string& text) {
   test::TempRoot temp;
-  try {
-    parse_site_config(text, k_path, host::HostRoot(temp.path()));
-  } catch (const ConfigError& e) {
-    return e;
-  }
-  FAIL("accepted:\n" << text);
-  throw std::logic_error("unreachable");
+  return gns::test::config_error_from(
+      [&] { parse_site_config(text, k_path, host::HostRoot(temp.path())); }, text);
 }
 
 }  // namespace
