@@ -47,10 +47,28 @@ public:
   // "killed by signal 9", "timed out after 30 s"); `stderr_tail` is its last stderr lines.
   CommandFailed(std::vector<std::string> argv, const std::string& status,
                 const std::string& stderr_tail);
+  // `failed` with `more` (what it means for the run) added to its message.
+  CommandFailed(const CommandFailed& failed, const std::string& more)
+      : Error(failed.what() + more), m_argv(failed.m_argv) {}
   const std::vector<std::string>& argv() const noexcept { return m_argv; }
 
 private:
   std::vector<std::string> m_argv;
+};
+
+// A run refused before changing anything, because the host is not one this can be done on as
+// asked. Each reason has its own exit code (cli/exit_code.hpp), so a boot script can tell them
+// apart; the message says what to do instead.
+class PreflightRefused : public Error {
+public:
+  enum class Reason {
+    unsupported_distro,  // no package system this tool knows (apt, dnf, zypper)
+  };
+  PreflightRefused(Reason reason, const std::string& message) : Error(message), m_reason(reason) {}
+  Reason reason() const noexcept { return m_reason; }
+
+private:
+  Reason m_reason;
 };
 
 // Joins `argv` into one line a person can paste into a shell (arguments with spaces quoted).

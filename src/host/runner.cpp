@@ -195,8 +195,11 @@ CommandResult ProcessRunner::run(const Command& command) {
   // stdin is /dev/null: a command that asks a question reads end-of-file instead of hanging.
   // on_exit makes the event loop wait for the exit too; the raw wait status is read from
   // native_exit_code() afterwards, as the handler's argument is already decoded.
+  bp::environment environment = boost::this_process::environment();
+  environment["LC_ALL"] = "C";  // messages we match and quote are in English
+  for (const auto& [name, value] : command.env) environment[name] = value;
   bp::child child(bp::exe = exe, bp::std_in < bp::null, bp::std_out > out, bp::std_err > err,
-                  bp::env["LC_ALL"] = "C", events,
+                  environment, events,
                   bp::on_exit([&stop_signals](int, const std::error_code&) { stop_signals.cancel(); }),
                   child_exec, start_error);
   if (start_error)

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../log.hpp"
@@ -17,6 +18,9 @@ struct Command {
   std::string program;             // a name looked up on PATH (inside the root), or a path
   std::vector<std::string> args;   // arguments, each passed as is
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  // Variables set for this command on top of the tool's own environment and LC_ALL=C
+  // (DEBIAN_FRONTEND=noninteractive for apt, so no debconf question waits for an answer).
+  std::vector<std::pair<std::string, std::string>> env = {};
 
   // The whole argv: program first.
   std::vector<std::string> argv() const;

@@ -70,6 +70,34 @@ std::vector<PlannedCommand> restarts_for(const StageContext& ctx, const StageRec
   return commands;
 }
 
+// The bytes of each file the plan's commands may change, before they run.
+std::vector<std::optional<std::string>> read_files(const StageContext& ctx, const StagePlan& plan) {
+  std::vector<std::optional<std::string>> bytes;
+  for (const auto& path : plan.files_changed_by_commands) bytes.push_back(ctx.root.read_if_exists(path));
+  return bytes;
+}
+
+// Adds what `plan` can tell only now that its commands ran (or failed) to the journal: the
+// files they changed (from `before`) and the stage's undo data.
+void record_after_commands(const StageContext& ctx, Journal& journal, const StagePlan& plan,
+                           const std::vector<std::optional<std::string>>& before) {
+  bool changed = false;
+  for (size_t i = 0; i < before.size(); ++i) {
+    const auto& path = plan.files_changed_by_commands[i];
+    auto after = ctx.root.read_if_exists(path);
+    if (after == before[i]) continue;
+    journal.record_file(ctx.root, plan.stage, path, before[i], sha_of(after));
+    changed = true;
+  }
+  if (plan.undo_after_commands) {
+    if (const auto undo = plan.undo_after_commands(ctx); !undo.empty()) {
+      journal.record_undo(plan.stage, undo);
+      changed = true;
+    }
+  }
+  if (changed) journal.save(ctx.root);
+}
+
 }  // namespace
 
 ApplyOutcome apply_plan(const StageContext& ctx, Journal& journal, const StagePlan& plan) {
@@ -82,8 +110,20 @@ ApplyOutcome apply_plan(const StageContext& ctx, Journal& journal, const StagePl
     write_edit(ctx.root, edit);
     ++outcome.files_written;
   }
-  // Every journal change was saved before the step it records; nothing is left to save.
-  outcome.commands_run = run_commands(ctx, plan, &journal);
+  // Every journal change was saved before the step it records, except what only the
+  // commands' effect tells, which is saved even when a command fails, before its error goes on.
+  const auto before = read_files(ctx, plan);
+  try {
+    outcome.commands_run = run_commands(ctx, plan, &journal);
+  } catch (const Error&) {
+    try {
+      record_after_commands(ctx, journal, plan, before);
+    } catch (const Error&) {
+      // The command's failure is the one to report; revert still has the plan's undo data.
+    }
+    throw;
+  }
+  record_after_commands(ctx, journal, plan, before);
   return outcome;
 }
 
@@ -115,11 +155,10 @@ StagePlan plan_revert(const StageContext& ctx, const Journal& journal, const Sta
                         "\nLook at them; revert --force takes out only what gpu-node-setup added "
                         "and keeps the rest");
   }
-  if (!plan.edits.empty()) {
-    plan.commands = restarts_for(ctx, *record);
-    auto more = stage.commands_after_revert(ctx, record->undo);
-    plan.commands.insert(plan.commands.end(), more.begin(), more.end());
-  }
+  if (!plan.edits.empty()) plan.commands = restarts_for(ctx, *record);
+  // Asked even when no file changes back: a stage's undo may be packages alone.
+  auto more = stage.commands_after_revert(ctx, record->undo);
+  plan.commands.insert(plan.commands.end(), more.begin(), more.end());
   return plan;
 }
 

@@ -87,6 +87,9 @@ StagePlan NouveauStage::plan(const StageContext& ctx) const {
 
 std::vector<PlannedCommand> NouveauStage::commands_after_revert(const StageContext& ctx,
                                                                 const nlohmann::json&) const {
+  // Asked before revert restores the files: our blacklist is still there when revert will
+  // take it away; when it is gone already, the initramfs has nothing to lose.
+  if (!ctx.root.exists(k_nouveau_blacklist_path)) return {};
   if (auto rebuild = initramfs_rebuild_command(ctx.root))
     return {{*rebuild, "the initramfs must lose our blacklist too"}};
   return {};

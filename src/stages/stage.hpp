@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -41,6 +42,8 @@ struct PlannedCommand {
   std::string reason;  // why it runs ("containerd reads its config only at start")
 };
 
+struct StageContext;
+
 struct StagePlan {
   std::string stage;
   std::vector<FileEdit> edits;             // written first, in order
@@ -49,6 +52,13 @@ struct StagePlan {
   nlohmann::json undo = nlohmann::json::object();  // stage data kept for revert
   // Set when what this plan does takes full effect only after a reboot: why, in a sentence.
   std::optional<std::string> reboot_reason;
+  // Undo data only the commands' effect can tell (the packages an install pulled in besides
+  // those asked for), read by apply after the commands ran, or after one of them failed, and
+  // added to `undo`; empty when there is none.
+  std::function<nlohmann::json(const StageContext&)> undo_after_commands;
+  // Host files the commands themselves may change (dnf's versionlock list): journaled as
+  // edits are, from their bytes before the commands to those after, so revert restores them.
+  std::vector<std::string> files_changed_by_commands;
 
   bool empty() const { return edits.empty() && commands.empty(); }
 };
@@ -77,7 +87,8 @@ public:
   virtual StagePlan plan(const StageContext& ctx) const = 0;
   // Commands a revert runs after restoring the stage's files, beyond restarting the services
   // apply restarted: whatever makes the restored files take effect (the initramfs rebuilt
-  // without our blacklist). `undo` is the stage's undo data from the journal.
+  // without our blacklist), or undoes what files cannot (packages removed). Asked before the
+  // files are restored; `undo` is the stage's undo data from the journal.
   virtual std::vector<PlannedCommand> commands_after_revert(const StageContext& ctx,
                                                             const nlohmann::json& undo) const {
     (void)ctx, (void)undo;
