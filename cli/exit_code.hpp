@@ -12,6 +12,7 @@ enum class ExitCode : int {
   invalid_config = 5,  // a config file could not be understood (file:line:col); nothing written
   revert_refused = 6,  // revert would discard changes made after apply; see --force
   reboot_required = 7,  // apply did what it could; a reboot is needed, then apply again
+  unsupported_distro = 8,  // no package system this tool knows; nothing was done
 };
 
 }  // namespace gns::cli

@@ -52,6 +52,11 @@ ExitCode exit_code_for(const std::exception& e) {
   if (dynamic_cast<const host::LockTimeout*>(&e)) return ExitCode::locked;
   if (dynamic_cast<const ConfigError*>(&e)) return ExitCode::invalid_config;
   if (dynamic_cast<const stages::RevertRefused*>(&e)) return ExitCode::revert_refused;
+  if (const auto* refused = dynamic_cast<const PreflightRefused*>(&e)) {
+    switch (refused->reason()) {
+      case PreflightRefused::Reason::unsupported_distro: return ExitCode::unsupported_distro;
+    }
+  }
   return ExitCode::error;
 }
 

@@ -84,7 +84,7 @@ json reboot_json(const stages::ApplyResult& result) {
 
 void render_reboot_text(std::ostream& out, const stages::ApplyResult& result, DryRun dry_run) {
   if (!result.reboot_stage) return;
-  const std::string deferred = util::join(stages::deferred_stages(result.runs), " ");
+  const std::string deferred = util::join(stages::deferred_stages(result.runs), ", ");
   out << (dry_run == DryRun::yes ? "a reboot would be needed: " : "reboot required: ")
       << *result.reboot_stage << ": " << *result.reboot_reason << "\n";
   if (dry_run == DryRun::no)

@@ -7,9 +7,18 @@
 namespace gns::cli {
 
 void add_stages_flag(CLI::App* cmd, StageFlags& flags) {
-  cmd->add_option("--stages", flags.stages, "Only these stages, comma-separated: nouveau, runtime (default: all, in that order)")
+  cmd->add_option("--stages", flags.stages, "Only these stages, comma-separated: nouveau, toolkit, runtime (default: all, in "
+                  "that order)")
       ->delimiter(',')
       ->option_text("LIST");
+}
+
+void add_toolkit_flags(CLI::App* cmd, StageFlags& flags) {
+  cmd->add_option("--toolkit-version", flags.toolkit_version,
+                  "Install and hold nvidia-container-toolkit and its companion packages at this "
+                  "version, e.g. 1.17.8-1 (default: `version` in the [toolkit] table of "
+                  "/etc/gpu-node-setup/config.toml, else the repository's newest)")
+      ->option_text("VERSION");
 }
 
 void add_mutation_flags(CLI::App* cmd, StageFlags& flags) {
@@ -63,7 +72,9 @@ Settings resolve_settings(const Context& ctx, const StageFlags& stage, const Run
   if (stage.read_site_config) {
     const auto site = config::read_site_config(host::HostRoot(settings.root));
     if (site.templates_dir) settings.runtime.templates_dir = *site.templates_dir;
+    settings.toolkit = site.toolkit;
   }
+  if (!stage.toolkit_version.empty()) settings.toolkit.version = stage.toolkit_version;
   if (!runtime.templates.empty()) settings.runtime.templates_dir = runtime.templates;
   if (!runtime.runtime.empty()) settings.runtime.runtime = stages::parse_runtime_kind(runtime.runtime);
   if (!runtime.config.empty()) {

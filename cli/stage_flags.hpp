@@ -21,6 +21,7 @@ struct StageFlags {
   // revert undoes from the journal and reads no template: a broken site config must never
   // stand in the way back.
   bool read_site_config = true;
+  std::string toolkit_version;  // --toolkit-version; empty: the site config's, else the newest
 };
 
 struct RuntimeFlags;
@@ -51,6 +52,8 @@ struct RuntimeFlags {
 
 // --stages on `cmd`.
 void add_stages_flag(CLI::App* cmd, StageFlags& flags);
+// --toolkit-version on `cmd` (the commands that plan or inspect the toolkit stage).
+void add_toolkit_flags(CLI::App* cmd, StageFlags& flags);
 // --dry-run and --lock-timeout on `cmd` (the commands that change the host).
 void add_mutation_flags(CLI::App* cmd, StageFlags& flags);
 // The runtime stage's flags on `cmd`; `require_runtime` makes --runtime mandatory.

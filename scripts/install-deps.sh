@@ -25,6 +25,12 @@ packages=(
   # the real runtimes that load what configure writes: containerd (`containerd config dump`,
   # a daemon on private paths, `ctr plugins ls`) and docker.io (dockerd and its client)
   containerd docker.io
+  # the package stages' tests: a throw-away Debian root (debootstrap) in which real apt and
+  # dpkg run, a signed apt repository built with apt-ftparchive and gpg; signed rpms and an
+  # rpm repository (rpmbuild, rpmsign, createrepo_c) for the real dnf inside a Rocky-like root
+  # (debootstrap puts Debian's dnf there; the host's is never used); pgrep to stop the
+  # gpg-agent dnf leaves behind in that root
+  debootstrap apt-utils gnupg rpm createrepo-c procps
 )
 
 missing=()

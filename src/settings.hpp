@@ -32,6 +32,19 @@ struct RuntimeSettings {
   std::filesystem::path templates_dir;
 };
 
+// The toolkit stage: NVIDIA's container toolkit, from its repository.
+struct ToolkitSettings {
+  // One version for nvidia-container-toolkit and its companion packages (--toolkit-version,
+  // `version`): "1.17.8-1"; nullopt: the newest the repository has, held as installed.
+  std::optional<std::string> version;
+  // The repository's URL and its signing key's (`repository`, `key`): a mirror's or an
+  // air-gapped site's; nullopt: NVIDIA's own for the host's package system.
+  std::optional<std::string> repository_url;
+  std::optional<std::string> key_url;
+  // An http(s) proxy for fetching packages and the key (`proxy`).
+  std::optional<std::string> proxy;
+};
+
 struct Settings {
   // The host's root directory (--root); "/" is the machine the tool runs on.
   std::filesystem::path root = "/";
@@ -39,6 +52,7 @@ struct Settings {
   // the machine running the tool, not under the root: it is input, not host state.
   std::optional<std::filesystem::path> pci_dump;
   RuntimeSettings runtime;
+  ToolkitSettings toolkit;
   // How long to wait for another run's lock (--lock-timeout).
   std::chrono::milliseconds lock_timeout{std::chrono::seconds(60)};
 };

@@ -5,6 +5,11 @@
 // here, and anything else is an error at its line, so that a typo is never silently ignored.
 //
 //   templates = "/etc/gpu-node-setup/templates"   # the site's templates (README.md "Templates")
+//   [toolkit]
+//   version = "1.17.8-1"                          # pin the toolkit's packages (--toolkit-version)
+//   repository = "https://mirror.example/nvidia-container-toolkit/deb/$(ARCH)"
+//   key = "https://mirror.example/nvidia-container-toolkit/gpgkey"   # or file:///..., /...
+//   proxy = "http://proxy.example:3128"
 
 #include <filesystem>
 #include <optional>
@@ -12,6 +17,7 @@
 #include <string_view>
 
 #include "../host/host_root.hpp"
+#include "../settings.hpp"
 
 namespace gns::config {
 
@@ -19,17 +25,20 @@ namespace gns::config {
 inline constexpr std::string_view k_site_config_path = "/etc/gpu-node-setup/config.toml";
 
 // What the site config file says; each member is nullopt when the file does not set it.
-// (Repository URLs, the signing key and the proxy join here as keys of their own.)
 struct SiteConfig {
   // `templates`: the site's templates directory. Written as a host path (under --root, like
   // the file itself); held here resolved to the path on the machine running the tool, which is
   // what RuntimeSettings::templates_dir wants.
   std::optional<std::filesystem::path> templates_dir;
+  // The [toolkit] table: version, repository, key, proxy (each nullopt when not set).
+  ToolkitSettings toolkit;
 };
 
 // Parses `text`, the site config file named `path` in errors; host paths in it are resolved
 // under `root`. Throws ConfigError ("path:line:col: ...") when it is not TOML, has a key this
-// version does not know, or a value of the wrong type (`templates`: an absolute path string).
+// version does not know, or a value of the wrong type or form (`templates`: an absolute path;
+// `repository`: an http(s):// or file: URL; `key`: that or an absolute path inside the root;
+// `proxy`: an http(s):// URL; `version`: a package version).
 SiteConfig parse_site_config(std::string_view text, const std::string& path,
                              const host::HostRoot& root);
 

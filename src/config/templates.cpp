@@ -51,4 +51,38 @@ Template read_template(const std::filesystem::path& configured, std::string_view
   return {path, *text};
 }
 
+namespace {
+
+std::string known_names(const std::map<std::string, std::string>& values) {
+  std::string names;
+  for (const auto& [name, value] : values) names += (names.empty() ? "{{" : ", {{") + name + "}}";
+  return names.empty() ? "none" : names;
+}
+
+}  // namespace
+
+std::string render_placeholders(const Template& tpl, const std::map<std::string, std::string>& values) {
+  std::string out;
+  unsigned line = 1;
+  size_t line_start = 0;
+  size_t at = 0;
+  for (size_t open; (open = tpl.text.find("{{", at)) != std::string::npos;) {
+    for (size_t newline; (newline = tpl.text.find('\n', line_start)) != std::string::npos && newline < open;)
+      ++line, line_start = newline + 1;
+    const auto column = static_cast<unsigned>(open - line_start + 1);
+    const size_t close = tpl.text.find("}}", open);
+    const size_t line_end = tpl.text.find('\n', open);
+    if (close == std::string::npos || (line_end != std::string::npos && close > line_end))
+      throw ConfigError(tpl.path, line, column, "\"{{\" is not closed by \"}}\" on its line");
+    const std::string name = tpl.text.substr(open + 2, close - open - 2);
+    const auto value = values.find(name);
+    if (value == values.end())
+      throw ConfigError(tpl.path, line, column,
+                        "unknown placeholder {{" + name + "}}; this template knows " + known_names(values));
+    out.append(tpl.text, at, open - at).append(value->second);
+    at = close + 2;
+  }
+  return out.append(tpl.text, at);
+}
+
 }  // namespace gns::config

@@ -5,6 +5,7 @@
 // it changes: each template is looked up there first, then among the installed ones.
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -31,5 +32,10 @@ struct Template {
 // Throws Error when `configured` is not empty and not a directory (a typo would otherwise
 // silently mean the installed templates), or when the template is missing or unreadable.
 Template read_template(const std::filesystem::path& configured, std::string_view relative);
+
+// `tpl`'s text with each {{name}} replaced by `values`' value for it, verbatim. Throws
+// ConfigError at the template's path, line and column for a placeholder `values` lacks (the
+// message lists those it has) or a "{{" never closed.
+std::string render_placeholders(const Template& tpl, const std::map<std::string, std::string>& values);
 
 }  // namespace gns::config

@@ -6,10 +6,11 @@
 #include "../util/strings.hpp"
 #include "nouveau_stage.hpp"
 #include "runtime_stage.hpp"
+#include "toolkit_stage.hpp"
 
 namespace gns::stages {
 
-std::vector<std::string> all_stage_names() { return {"nouveau", "runtime"}; }
+std::vector<std::string> all_stage_names() { return {"nouveau", "toolkit", "runtime"}; }
 
 std::vector<std::unique_ptr<Stage>> select_stages(const Settings& settings,
                                                   const std::vector<std::string>& names) {
@@ -25,6 +26,7 @@ std::vector<std::unique_ptr<Stage>> select_stages(const Settings& settings,
   // nouveau before the driver that must bind the GPUs in its place, then the toolkit, then
   // the runtime that needs the toolkit's binary.
   if (wanted("nouveau")) stages.push_back(std::make_unique<NouveauStage>(settings));
+  if (wanted("toolkit")) stages.push_back(std::make_unique<ToolkitStage>(settings));
   if (wanted("runtime")) stages.push_back(std::make_unique<RuntimeStage>(settings.runtime));
   return stages;
 }
@@ -128,6 +130,18 @@ void record_reboot(const StageContext& ctx, Journal& journal, const ApplyResult&
   if (journal.pending_reboot() != before) journal.save(ctx.root);
 }
 
+// apply_plan, with a failed command's message saying where that leaves the host: the run is
+// journaled up to the failure, so it can be finished or undone.
+ApplyOutcome apply_stage(const StageContext& ctx, Journal& journal, const StagePlan& plan) {
+  try {
+    return apply_plan(ctx, journal, plan);
+  } catch (const CommandFailed& failed) {
+    throw CommandFailed(failed, "\n" + plan.stage + " stopped there. What it changed before is "
+                        "journaled: run `gpu-node-setup apply` again once the cause is fixed, or "
+                        "`gpu-node-setup revert --stages " + plan.stage + "` to undo it");
+  }
+}
+
 }  // namespace
 
 ApplyResult apply_stages(const StageContext& ctx, const Settings& settings,
@@ -147,7 +161,7 @@ ApplyResult apply_stages(const StageContext& ctx, const Settings& settings,
   }
   if (dry_run == DryRun::yes) return result;
   for (auto& run : result.runs)
-    if (!run.deferred && !run.plan.empty()) run.outcome = apply_plan(ctx, journal, run.plan);
+    if (!run.deferred && !run.plan.empty()) run.outcome = apply_stage(ctx, journal, run.plan);
   record_reboot(ctx, journal, result, stages, boot_id);
   return result;
 }

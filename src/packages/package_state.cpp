@@ -1,0 +1,103 @@
+#include "package_state.hpp"
+
+#include <cctype>
+#include <regex>
+
+namespace gns::packages {
+namespace {
+
+std::string_view trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r");
+  return text.substr(first, last - first + 1);
+}
+
+// Calls `on_line` with each line of `text`, without its newline.
+template <typename OnLine>
+void for_each_line(std::string_view text, OnLine on_line) {
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    on_line(text.substr(0, end));
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+}
+
+// One stanza of dpkg's status file, as far as we read it.
+struct DpkgStanza {
+  std::string package;
+  std::string version;
+  std::string status;  // "install ok installed", "hold ok installed", "deinstall ok config-files"
+};
+
+void add_if_installed(const DpkgStanza& stanza, InstalledSet& installed) {
+  if (stanza.package.empty()) return;
+  const std::string_view status = stanza.status;
+  // Status is "want flag state"; only the state "installed" means the files are there.
+  if (!status.ends_with(" installed")) return;
+  installed[stanza.package] = {stanza.version, status.starts_with("hold ")};
+}
+
+}  // namespace
+
+InstalledSet parse_dpkg_status(std::string_view text) {
+  InstalledSet installed;
+  DpkgStanza stanza;
+  for_each_line(text, [&](std::string_view line) {
+    if (trim(line).empty()) {
+      add_if_installed(stanza, installed);
+      stanza = {};
+      return;
+    }
+    if (line.front() == ' ' || line.front() == '\t') return;  // a continuation line
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) return;
+    const auto field = line.substr(0, colon);
+    const std::string value(trim(line.substr(colon + 1)));
+    if (field == "Package") stanza.package = value;
+    else if (field == "Version") stanza.version = value;
+    else if (field == "Status") stanza.status = value;
+  });
+  add_if_installed(stanza, installed);
+  return installed;
+}
+
+InstalledSet parse_rpm_query(std::string_view text) {
+  InstalledSet installed;
+  for_each_line(text, [&](std::string_view line) {
+    const auto tab = line.find('\t');
+    if (tab == std::string_view::npos) return;
+    const auto name = trim(line.substr(0, tab));
+    if (!name.empty()) installed[std::string(name)] = {std::string(trim(line.substr(tab + 1))), false};
+  });
+  return installed;
+}
+
+std::set<std::string> parse_versionlock_list(std::string_view text) {
+  // "name-epoch:version-release.arch", the form `dnf versionlock add` writes; yum's older
+  // files leave the epoch out: "name-version-release.arch".
+  static const std::regex with_epoch(R"(^(.+)-[0-9]+:[^-]+-[^-]+$)");
+  static const std::regex without_epoch(R"(^(.+)-[^-]+-[^-]+$)");
+  std::set<std::string> names;
+  for_each_line(text, [&](std::string_view raw) {
+    const std::string line(trim(raw));
+    if (line.empty() || line.front() == '#' || line.front() == '!') return;
+    std::smatch match;
+    if (std::regex_match(line, match, with_epoch) || std::regex_match(line, match, without_epoch))
+      names.insert(match[1].str());
+  });
+  return names;
+}
+
+std::set<std::string> parse_zypp_locks(std::string_view text) {
+  std::set<std::string> names;
+  constexpr std::string_view key = "solvable_name:";
+  for_each_line(text, [&](std::string_view raw) {
+    const auto line = trim(raw);
+    if (line.starts_with(key)) names.insert(std::string(trim(line.substr(key.size()))));
+  });
+  return names;
+}
+
+}  // namespace gns::packages
