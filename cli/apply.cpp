@@ -33,6 +33,7 @@ void register_plan(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("plan", "Show what apply would change: a diff of every file and "
                                          "the commands; changes nothing");
   add_stages_flag(cmd, options->stage);
+  add_driver_flags(cmd, options->stage);
   add_toolkit_flags(cmd, options->stage);
   add_runtime_flags(cmd, options->runtime, false);
   cmd->footer("Examples:\n  gpu-node-setup plan\n  gpu-node-setup plan --runtime=containerd --json");
@@ -45,6 +46,7 @@ void register_apply(CLI::App& app, Context& ctx) {
                                           "changes nothing and restarts nothing");
   add_stages_flag(cmd, options->stage);
   add_mutation_flags(cmd, options->stage);
+  add_driver_flags(cmd, options->stage);
   add_toolkit_flags(cmd, options->stage);
   add_runtime_flags(cmd, options->runtime, false);
   cmd->footer("Examples:\n  gpu-node-setup apply\n  gpu-node-setup apply --dry-run\n"

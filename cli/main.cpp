@@ -55,6 +55,9 @@ ExitCode exit_code_for(const std::exception& e) {
   if (const auto* refused = dynamic_cast<const PreflightRefused*>(&e)) {
     switch (refused->reason()) {
       case PreflightRefused::Reason::unsupported_distro: return ExitCode::unsupported_distro;
+      case PreflightRefused::Reason::vgpu_guest: return ExitCode::vgpu_guest;
+      case PreflightRefused::Reason::secure_boot_unsigned: return ExitCode::secure_boot_unsigned;
+      case PreflightRefused::Reason::missing_kernel_headers: return ExitCode::missing_kernel_headers;
     }
   }
   return ExitCode::error;

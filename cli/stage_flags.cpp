@@ -7,8 +7,8 @@
 namespace gns::cli {
 
 void add_stages_flag(CLI::App* cmd, StageFlags& flags) {
-  cmd->add_option("--stages", flags.stages, "Only these stages, comma-separated: nouveau, toolkit, runtime (default: all, in "
-                  "that order)")
+  cmd->add_option("--stages", flags.stages, "Only these stages, comma-separated: nouveau, driver, toolkit, runtime (default: "
+                  "all, in that order)")
       ->delimiter(',')
       ->option_text("LIST");
 }
@@ -19,6 +19,33 @@ void add_toolkit_flags(CLI::App* cmd, StageFlags& flags) {
                   "version, e.g. 1.17.8-1 (default: `version` in the [toolkit] table of "
                   "/etc/gpu-node-setup/config.toml, else the repository's newest)")
       ->option_text("VERSION");
+}
+
+void add_driver_flags(CLI::App* cmd, StageFlags& flags) {
+  cmd->add_option("--driver-branch", flags.driver_branch,
+                  "NVIDIA driver branch to install, e.g. 580 (default: `branch` in [driver] of the "
+                  "site config file, else the branch of --driver-version, else 580)")
+      ->check(CLI::Validator([](std::string& value) {
+        return !value.empty() && value.find_first_not_of("0123456789") == std::string::npos
+                   ? std::string() : std::string("a branch is a number, e.g. 580");
+      }, "NUMBER"))
+      ->option_text("BRANCH");
+  cmd->add_option("--driver-version", flags.driver_version,
+                  "Install and hold the driver packages (and Fabric Manager) at this exact package "
+                  "version, as the repository writes it, e.g. 580.95.05-1")
+      ->option_text("VERSION");
+  cmd->add_option("--driver-run", flags.driver_run,
+                  "Install the driver with NVIDIA's .run installer at this host path (under "
+                  "--root), non-interactively with DKMS, instead of packages; for a vGPU guest, "
+                  "the GRID guest driver")
+      ->option_text("FILE");
+  cmd->add_option("--driver-modules", flags.driver_modules,
+                  "Kernel modules: open or proprietary (default: from the GPUs' architecture: open "
+                  "for Turing and later, proprietary before Turing)")
+      ->check(CLI::IsMember({"open", "proprietary"}));
+  cmd->add_flag("--allow-unsigned-modules", flags.allow_unsigned_modules,
+                "With Secure Boot on, still build the modules with DKMS (unsigned unless DKMS "
+                "signs them with a key you enrolled); without it such an apply exits 10");
 }
 
 void add_mutation_flags(CLI::App* cmd, StageFlags& flags) {
@@ -66,6 +93,22 @@ void add_runtime_flags(CLI::App* cmd, RuntimeFlags& flags, bool require_runtime)
                 "Do not restart the runtime after a change; it takes effect at its next start");
 }
 
+namespace {
+
+void apply_driver_flags(const StageFlags& flags, DriverSettings& driver) {
+  if (!flags.driver_branch.empty()) driver.branch = flags.driver_branch;
+  if (!flags.driver_version.empty()) driver.version = flags.driver_version;
+  if (!flags.driver_run.empty()) {
+    if (flags.driver_run.front() != '/') throw UsageError("--driver-run must be an absolute host path (under --root)");
+    driver.run_file = flags.driver_run;
+  }
+  if (!flags.driver_modules.empty())
+    driver.modules = flags.driver_modules == "open" ? DriverModules::open : DriverModules::proprietary;
+  if (flags.allow_unsigned_modules) driver.allow_unsigned_modules = true;
+}
+
+}  // namespace
+
 Settings resolve_settings(const Context& ctx, const StageFlags& stage, const RuntimeFlags& runtime) {
   Settings settings = ctx.settings();
   // The site's file first, so that every flag below overrides it.
@@ -73,8 +116,11 @@ Settings resolve_settings(const Context& ctx, const StageFlags& stage, const Run
     const auto site = config::read_site_config(host::HostRoot(settings.root));
     if (site.templates_dir) settings.runtime.templates_dir = *site.templates_dir;
     settings.toolkit = site.toolkit;
+    settings.driver = site.driver;
+    settings.proxy = site.proxy;
   }
   if (!stage.toolkit_version.empty()) settings.toolkit.version = stage.toolkit_version;
+  apply_driver_flags(stage, settings.driver);
   if (!runtime.templates.empty()) settings.runtime.templates_dir = runtime.templates;
   if (!runtime.runtime.empty()) settings.runtime.runtime = stages::parse_runtime_kind(runtime.runtime);
   if (!runtime.config.empty()) {

@@ -22,6 +22,12 @@ struct StageFlags {
   // stand in the way back.
   bool read_site_config = true;
   std::string toolkit_version;  // --toolkit-version; empty: the site config's, else the newest
+  // The driver stage's flags; empty / false: the site config's, else the defaults.
+  std::string driver_branch;
+  std::string driver_version;
+  std::string driver_run;
+  std::string driver_modules;  // "open", "proprietary"
+  bool allow_unsigned_modules = false;
 };
 
 struct RuntimeFlags;
@@ -52,8 +58,10 @@ struct RuntimeFlags {
 
 // --stages on `cmd`.
 void add_stages_flag(CLI::App* cmd, StageFlags& flags);
-// --toolkit-version on `cmd` (the commands that plan or inspect the toolkit stage).
+// --toolkit-version and the driver stage's flags on `cmd` (the commands that plan or inspect
+// the package stages).
 void add_toolkit_flags(CLI::App* cmd, StageFlags& flags);
+void add_driver_flags(CLI::App* cmd, StageFlags& flags);
 // --dry-run and --lock-timeout on `cmd` (the commands that change the host).
 void add_mutation_flags(CLI::App* cmd, StageFlags& flags);
 // The runtime stage's flags on `cmd`; `require_runtime` makes --runtime mandatory.

@@ -57,6 +57,7 @@ void register_status(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("status", "Say for each stage whether it is applied, pending, "
                                            "drifted (changed since apply) or not applicable");
   add_stages_flag(cmd, options->stage);
+  add_driver_flags(cmd, options->stage);
   add_toolkit_flags(cmd, options->stage);
   add_runtime_flags(cmd, options->runtime, false);
   cmd->footer("Examples:\n  gpu-node-setup status\n  gpu-node-setup status --json");

@@ -62,7 +62,10 @@ private:
 class PreflightRefused : public Error {
 public:
   enum class Reason {
-    unsupported_distro,  // no package system this tool knows (apt, dnf, zypper)
+    unsupported_distro,      // no package system (apt, dnf, zypper) or driver path this tool knows
+    vgpu_guest,              // a vGPU guest asked for a datacenter driver: it needs NVIDIA's GRID guest driver
+    secure_boot_unsigned,    // Secure Boot is on and only unsigned (DKMS) modules could be installed
+    missing_kernel_headers,  // DKMS needs the running kernel's headers, and no repository has them
   };
   PreflightRefused(Reason reason, const std::string& message) : Error(message), m_reason(reason) {}
   Reason reason() const noexcept { return m_reason; }

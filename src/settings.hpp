@@ -41,8 +41,32 @@ struct ToolkitSettings {
   // air-gapped site's; nullopt: NVIDIA's own for the host's package system.
   std::optional<std::string> repository_url;
   std::optional<std::string> key_url;
-  // An http(s) proxy for fetching packages and the key (`proxy`).
-  std::optional<std::string> proxy;
+};
+
+// Open or proprietary kernel modules (--driver-modules); automatic: from the GPUs'
+// architecture (pci::OpenModules): open where every GPU supports them, proprietary where one
+// cannot run them (before Turing), and open where one needs them (Blackwell).
+enum class DriverModules { automatic, open, proprietary };
+
+// The driver stage: NVIDIA's driver from the distribution's way of shipping it, or a .run.
+struct DriverSettings {
+  // The driver branch (--driver-branch, `branch`): "580"; nullopt: the version's, else
+  // k_default_driver_branch (stages/driver_stage.hpp).
+  std::optional<std::string> branch;
+  // The driver packages' exact version as the repository writes it (--driver-version,
+  // `version`): "580.95.05-0ubuntu1", "580.95.05-1"; nullopt: the branch's newest.
+  std::optional<std::string> version;
+  // NVIDIA's .run installer to run instead of packages (--driver-run): a host path under --root.
+  std::optional<std::string> run_file;
+  DriverModules modules = DriverModules::automatic;
+  // Build unsigned DKMS modules even with Secure Boot on (--allow-unsigned-modules): the
+  // operator enrols a key (MOK) that signs them, or they will not load.
+  bool allow_unsigned_modules = false;
+  // The site's package names instead of ours (`packages`), e.g. a mirror that names them
+  // otherwise; the repository (`repository`, `key`): NVIDIA's CUDA repository or a mirror.
+  std::optional<std::vector<std::string>> packages;
+  std::optional<std::string> repository_url;
+  std::optional<std::string> key_url;
 };
 
 struct Settings {
@@ -53,6 +77,10 @@ struct Settings {
   std::optional<std::filesystem::path> pci_dump;
   RuntimeSettings runtime;
   ToolkitSettings toolkit;
+  DriverSettings driver;
+  // An http(s) proxy that package tools and key downloads go through (`proxy` in the site
+  // config file); nullopt: only what the host itself configures.
+  std::optional<std::string> proxy;
   // How long to wait for another run's lock (--lock-timeout).
   std::chrono::milliseconds lock_timeout{std::chrono::seconds(60)};
 };

@@ -5,11 +5,18 @@
 // here, and anything else is an error at its line, so that a typo is never silently ignored.
 //
 //   templates = "/etc/gpu-node-setup/templates"   # the site's templates (README.md "Templates")
+//   proxy = "http://proxy.example:3128"           # for package tools and key downloads
 //   [toolkit]
 //   version = "1.17.8-1"                          # pin the toolkit's packages (--toolkit-version)
 //   repository = "https://mirror.example/nvidia-container-toolkit/deb/$(ARCH)"
 //   key = "https://mirror.example/nvidia-container-toolkit/gpgkey"   # or file:///..., /...
-//   proxy = "http://proxy.example:3128"
+//   [driver]
+//   branch = "580"                                # --driver-branch
+//   version = "580.95.05-1"                       # --driver-version
+//   modules = "open"                              # --driver-modules: open | proprietary
+//   packages = ["nvidia-open-580"]                # the site's package names instead of ours
+//   repository = "https://mirror.example/cuda/debian12/x86_64/"
+//   key = "https://mirror.example/cuda/debian12/x86_64/3bf863cc.pub"
 
 #include <filesystem>
 #include <optional>
@@ -30,8 +37,12 @@ struct SiteConfig {
   // the file itself); held here resolved to the path on the machine running the tool, which is
   // what RuntimeSettings::templates_dir wants.
   std::optional<std::filesystem::path> templates_dir;
-  // The [toolkit] table: version, repository, key, proxy (each nullopt when not set).
+  // `proxy`: an http(s) proxy URL.
+  std::optional<std::string> proxy;
+  // The [toolkit] table: version, repository, key (each nullopt when not set).
   ToolkitSettings toolkit;
+  // The [driver] table: branch, version, modules, packages, repository, key.
+  DriverSettings driver;
 };
 
 // Parses `text`, the site config file named `path` in errors; host paths in it are resolved

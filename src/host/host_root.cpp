@@ -166,6 +166,11 @@ fs::path HostRoot::resolve(std::string_view host_path) const {
 }
 
 std::optional<std::string> HostRoot::read_if_exists(std::string_view host_path) const {
+  return read_head_if_exists(host_path, std::string::npos);
+}
+
+std::optional<std::string> HostRoot::read_head_if_exists(std::string_view host_path,
+                                                         size_t max_bytes) const {
   fs::path real = resolve(host_path);
   FdGuard fd(::open(real.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
@@ -174,8 +179,8 @@ std::optional<std::string> HostRoot::read_if_exists(std::string_view host_path) 
   }
   std::string bytes;
   char buffer[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+  while (bytes.size() < max_bytes) {
+    ssize_t n = ::read(fd.get(), buffer, std::min(sizeof buffer, max_bytes - bytes.size()));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw Error("cannot read " + real.string() + ": " + errno_text(errno));
     if (n == 0) break;
@@ -256,6 +261,13 @@ void HostRoot::write_atomic(std::string_view host_path, std::string_view bytes,
   fsync_directory(dir);
 }
 
+void HostRoot::make_private_directory(std::string_view host_path) const {
+  fs::path real = resolve(host_path);
+  make_directories(real);
+  if (::chmod(real.c_str(), 0700) != 0)
+    throw Error("cannot make " + real.string() + " private: " + errno_text(errno));
+}
+
 void HostRoot::remove(std::string_view host_path) const {
   fs::path real = resolve(host_path);
   if (::unlink(real.c_str()) != 0 && errno != ENOENT)
@@ -278,6 +290,12 @@ std::string HostRoot::kernel_release() const {
   struct utsname names {};
   if (::uname(&names) != 0) throw Error("uname failed: " + errno_text(errno));
   return names.release;
+}
+
+std::string HostRoot::machine() const {
+  struct utsname names {};
+  if (::uname(&names) != 0) throw Error("uname failed: " + errno_text(errno));
+  return names.machine;
 }
 
 }  // namespace gns::host

@@ -36,6 +36,10 @@ public:
   // Throws Error when it exists but cannot be read (permissions, a directory, I/O).
   std::optional<std::string> read_if_exists(std::string_view host_path) const;
 
+  // At most the first `max_bytes` bytes of the file at `host_path` (a 300 MB installer's
+  // header), or nullopt when it does not exist; throws as read_if_exists does.
+  std::optional<std::string> read_head_if_exists(std::string_view host_path, size_t max_bytes) const;
+
   // The bytes of the file at `host_path`. Throws Error when it is missing or unreadable.
   std::string read(std::string_view host_path) const;
 
@@ -61,6 +65,10 @@ public:
   void write_atomic(std::string_view host_path, std::string_view bytes,
                     mode_t new_file_mode = 0644) const;
 
+  // Creates directory `host_path` (and missing parents, 0755) and makes it 0700: a place for
+  // temporary files no other user can plant a link in, unlike /tmp.
+  void make_private_directory(std::string_view host_path) const;
+
   // Removes the file `host_path` resolves to (as write_atomic writes it); nothing when it is
   // absent. Throws Error when it cannot be removed.
   void remove(std::string_view host_path) const;
@@ -72,6 +80,10 @@ public:
   // The running kernel's release: /proc/sys/kernel/osrelease under the root when it is
   // mounted there, else uname(2), since every root on this machine shares its kernel.
   std::string kernel_release() const;
+
+  // The CPU architecture as uname(2) names it ("x86_64", "aarch64"): every root on this
+  // machine runs on it.
+  std::string machine() const;
 
 private:
   std::filesystem::path m_root;

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <regex>
 
+#include "../config/toml_document.hpp"
+
 namespace gns::packages {
 namespace {
 
@@ -87,6 +89,16 @@ std::set<std::string> parse_versionlock_list(std::string_view text) {
     if (std::regex_match(line, match, with_epoch) || std::regex_match(line, match, without_epoch))
       names.insert(match[1].str());
   });
+  return names;
+}
+
+std::set<std::string> parse_dnf5_versionlock(std::string_view text, const std::string& path) {
+  std::set<std::string> names;
+  const auto document = config::parse_toml(text, path);
+  if (const auto* entries = document["packages"].as_array())
+    for (const auto& entry : *entries)
+      if (const auto* table = entry.as_table())
+        if (auto name = (*table)["name"].value<std::string>()) names.insert(*name);
   return names;
 }
 

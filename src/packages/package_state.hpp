@@ -33,6 +33,11 @@ inline constexpr std::string_view k_rpm_query_format = "%{NAME}\\t%{VERSION}-%{R
 // ("!name...") and comments lock nothing.
 std::set<std::string> parse_versionlock_list(std::string_view text);
 
+// The package names that dnf5's versionlock file `text` (/etc/dnf/versionlock.toml, Fedora 41
+// and later) locks: the `name` of each [[packages]] entry. `path` names the file in errors;
+// throws ConfigError when it is not TOML.
+std::set<std::string> parse_dnf5_versionlock(std::string_view text, const std::string& path);
+
 // The package names that zypper's locks file `text` (/etc/zypp/locks) locks: the
 // "solvable_name:" of each entry.
 std::set<std::string> parse_zypp_locks(std::string_view text);

@@ -20,6 +20,7 @@ constexpr auto k_remove_timeout = std::chrono::milliseconds(10min);
 constexpr std::string_view k_dpkg_status = "/var/lib/dpkg/status";
 constexpr std::string_view k_versionlock_list = "/etc/dnf/plugins/versionlock.list";
 constexpr std::string_view k_zypp_locks = "/etc/zypp/locks";
+constexpr std::string_view k_dnf5_versionlock = "/etc/dnf/versionlock.toml";
 // dnf's versionlock plugin: its config file is there once it is installed (RHEL does not install
 // it by default), and the package that has it.
 constexpr std::string_view k_versionlock_conf = "/etc/dnf/plugins/versionlock.conf";
@@ -115,7 +116,11 @@ InstalledSet PackageSystem::installed(const host::HostRoot& root, host::Runner& 
       return parse_dpkg_status(root.read(k_dpkg_status));
     case Family::dnf: {
       auto installed = rpm_installed(runner);
-      mark_held(installed, parse_versionlock_list(root.read_if_exists(k_versionlock_list).value_or("")));
+      if (m_dnf5)
+        mark_held(installed, parse_dnf5_versionlock(root.read_if_exists(k_dnf5_versionlock).value_or(""),
+                                                    std::string(k_dnf5_versionlock)));
+      else
+        mark_held(installed, parse_versionlock_list(root.read_if_exists(k_versionlock_list).value_or("")));
       return installed;
     }
     case Family::zypper: {
@@ -130,14 +135,15 @@ InstalledSet PackageSystem::installed(const host::HostRoot& root, host::Runner& 
 std::optional<std::string> PackageSystem::hold_file() const {
   switch (m_family) {
     case Family::apt: return std::nullopt;
-    case Family::dnf: return std::string(k_versionlock_list);
+    case Family::dnf: return std::string(m_dnf5 ? k_dnf5_versionlock : k_versionlock_list);
     case Family::zypper: return std::string(k_zypp_locks);
   }
   return std::nullopt;
 }
 
 std::vector<std::string> PackageSystem::hold_support_packages(const host::HostRoot& root) const {
-  if (m_family == Family::dnf && !root.exists(k_versionlock_conf)) return {k_versionlock_package};
+  // dnf5 has versionlock built in.
+  if (m_family == Family::dnf && !m_dnf5 && !root.exists(k_versionlock_conf)) return {k_versionlock_package};
   return {};
 }
 
@@ -231,6 +237,26 @@ host::Command PackageSystem::release(const std::vector<std::string>& names) cons
   return {};
 }
 
+host::Command PackageSystem::query_available(const std::string& name) const {
+  switch (m_family) {
+    case Family::apt:
+      return command("apt-cache", {"show", "--no-all-versions", name}, k_refresh_timeout);
+    case Family::dnf:
+      return command("dnf", {"-y", "-q", "list", "--available", name}, k_refresh_timeout);
+    case Family::zypper:
+      return command("zypper", {"--non-interactive", "info", name}, k_refresh_timeout);
+  }
+  return {};
+}
+
+host::Command PackageSystem::module_enable(const std::string& stream) const {
+  return command("dnf", {"-y", "module", "enable", stream}, k_hold_timeout);
+}
+
+host::Command PackageSystem::module_install(const std::string& stream) const {
+  return command("dnf", {"-y", "module", "install", stream}, k_install_timeout);
+}
+
 host::Command PackageSystem::remove(const std::vector<std::string>& names) const {
   // dpkg and rpm themselves, not apt-get or dnf: those would also remove whatever depends on
   // these packages (a user's own package) or pull out dependencies we never installed.
@@ -249,7 +275,8 @@ PackageSystem package_system_for(const host::HostRoot& root, std::optional<std::
             "Alma, Fedora, Amazon Linux) or zypper (SLES, openSUSE). Install the NVIDIA driver "
             "and container toolkit yourself, then run only the stages that need no packages: "
             "apply --stages nouveau,runtime");
-  return PackageSystem(*family, std::move(proxy));
+  const bool dnf5 = *family == Family::dnf && root.find_executable("dnf5").has_value();
+  return PackageSystem(*family, std::move(proxy), dnf5);
 }
 
 }  // namespace gns::packages

@@ -31,8 +31,9 @@ class PackageSystem {
 public:
   // `proxy`: an http(s) proxy URL every command that fetches goes through; nullopt: none
   // beyond what the host itself configures.
-  PackageSystem(Family family, std::optional<std::string> proxy)
-      : m_family(family), m_proxy(std::move(proxy)) {}
+  // `dnf5`: dnf is dnf5 (Fedora 41 and later), which keeps its locks elsewhere.
+  PackageSystem(Family family, std::optional<std::string> proxy, bool dnf5 = false)
+      : m_family(family), m_proxy(std::move(proxy)), m_dnf5(dnf5) {}
 
   Family family() const { return m_family; }
 
@@ -46,7 +47,7 @@ public:
   void require_programs(const host::HostRoot& root) const;
 
   // The file the holds live in when it is a plain file under /etc (dnf's versionlock list,
-  // zypper's locks): the stage journals it like a file it edits, so revert puts it back byte
+  // dnf5's versionlock.toml, zypper's locks): the stage journals it like a file it edits, so revert puts it back byte
   // for byte (`dnf versionlock delete` would rewrite it without the user's comments); nullopt
   // for apt, whose holds are dpkg state.
   std::optional<std::string> hold_file() const;
@@ -64,6 +65,13 @@ public:
   // addlock), and releases them again.
   host::Command hold(const std::vector<std::string>& names) const;
   host::Command release(const std::vector<std::string>& names) const;
+  // Succeeds (exit 0, with output) when some configured repository has package `name`: the
+  // query tool, not an install (apt-cache show, dnf list --available, zypper info).
+  host::Command query_available(const std::string& name) const;
+  // dnf module streams ("nvidia-driver:580-open"): enable one, or install its default profile.
+  host::Command module_enable(const std::string& stream) const;
+  host::Command module_install(const std::string& stream) const;
+
   // Removes `names` and their config files, and nothing else: never a package that depends
   // on them (the command fails instead) and never a dependency.
   host::Command remove(const std::vector<std::string>& names) const;
@@ -74,6 +82,7 @@ private:
 
   Family m_family;
   std::optional<std::string> m_proxy;
+  bool m_dnf5 = false;
 };
 
 // The package system of the host at `root`, from its os-release (ID, then ID_LIKE): apt for

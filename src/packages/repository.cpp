@@ -32,9 +32,13 @@ std::string download(const host::HostRoot& root, host::Runner& runner, const std
     throw Error("cannot download the repository key " + url + ": " + std::string(helper) +
                 " is not installed. Put the key in a file and set `key = \"/PATH\"` in "
                 "/etc/gpu-node-setup/config.toml [toolkit]");
-  // Downloaded into the root's /tmp, read, and removed: the plan shows its bytes, apply writes
-  // them where they belong.
-  const std::string temp = "/tmp/gpu-node-setup-key." + std::to_string(::getpid());
+  // Downloaded into a directory of ours that only root can write (never the world-writable
+  // /tmp, where another user could plant a link under the name), read, and removed: the plan
+  // shows its bytes, apply writes them where they belong.
+  constexpr std::string_view downloads = "/var/lib/gpu-node-setup/downloads";
+  root.make_private_directory(downloads);
+  const std::string temp = std::string(downloads) + "/key." + std::to_string(::getpid());
+  root.remove(temp);
   host::Command command{std::string(helper), {"download-file", url, temp}, std::chrono::minutes(2)};
   if (proxy) command.env = {{"http_proxy", *proxy}, {"https_proxy", *proxy}};
   auto result = runner.run(command);
@@ -89,8 +93,8 @@ std::string render_repository_file(Family family, const Repository& repository,
       {"id", repository.id}, {"name", repository.name}, {"url", repository.url}};
   if (family == Family::apt)
     values["keyring"] = keyring;
-  else
-    values["key_url"] = repository.key_url;
+  else  // dnf and zypper read gpgkey as a URL
+    values["key_url"] = repository.key_url.starts_with('/') ? "file://" + repository.key_url : repository.key_url;
   auto text = config::render_placeholders(tpl, values);
   // How a later run tells our file from one someone wrote at the same path.
   if (!text.starts_with(k_repository_marker))

@@ -4,13 +4,14 @@
 
 #include "../host/host_lock.hpp"
 #include "../util/strings.hpp"
+#include "driver_stage.hpp"
 #include "nouveau_stage.hpp"
 #include "runtime_stage.hpp"
 #include "toolkit_stage.hpp"
 
 namespace gns::stages {
 
-std::vector<std::string> all_stage_names() { return {"nouveau", "toolkit", "runtime"}; }
+std::vector<std::string> all_stage_names() { return {"nouveau", "driver", "toolkit", "runtime"}; }
 
 std::vector<std::unique_ptr<Stage>> select_stages(const Settings& settings,
                                                   const std::vector<std::string>& names) {
@@ -26,6 +27,7 @@ std::vector<std::unique_ptr<Stage>> select_stages(const Settings& settings,
   // nouveau before the driver that must bind the GPUs in its place, then the toolkit, then
   // the runtime that needs the toolkit's binary.
   if (wanted("nouveau")) stages.push_back(std::make_unique<NouveauStage>(settings));
+  if (wanted("driver")) stages.push_back(std::make_unique<DriverStage>(settings));
   if (wanted("toolkit")) stages.push_back(std::make_unique<ToolkitStage>(settings));
   if (wanted("runtime")) stages.push_back(std::make_unique<RuntimeStage>(settings.runtime));
   return stages;

@@ -12,7 +12,7 @@
 
 namespace gns::stages {
 
-// Every stage in the order apply runs them: nouveau, toolkit, runtime.
+// Every stage in the order apply runs them: nouveau, driver, toolkit, runtime.
 std::vector<std::string> all_stage_names();
 
 // The stages named in `names` (all of them when empty), in apply order, built for

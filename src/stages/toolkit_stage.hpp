@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "../packages/package_system.hpp"
 #include "../settings.hpp"
 #include "stage.hpp"
 
@@ -46,11 +45,6 @@ public:
                                                     const nlohmann::json& undo) const override;
 
 private:
-  // Adds the repository file (and, for apt, its keyring) to `plan` unless the repository is
-  // configured as wanted already; returns the file's host path.
-  std::string add_repository(const StageContext& ctx, const packages::PackageSystem& system,
-                             StagePlan& plan) const;
-
   Settings m_settings;
 };
 

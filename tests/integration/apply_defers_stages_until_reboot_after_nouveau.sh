@@ -12,7 +12,7 @@ dump="$GNS_SHARED_FIXTURES/pci/gt1030-x2-hdmi-audio.lspci-xxx.txt"
 [ -f "$dump" ] || skip "shared dump $dump is missing"
 root="$SCRATCH/root"
 bash "$(dirname "$0")/../support/make_sysfs_tree.sh" "$dump" "$root" --module nouveau
-toolkit_in_place "$root"
+node_packages_in_place "$root"
 
 # /bin/sh and its libraries inside the root, so that a script there runs under chroot.
 install_program "$root" /bin/sh /bin/sh
@@ -37,6 +37,7 @@ calls() { [ -f "$root/initramfs-calls" ] && wc -l < "$root/initramfs-calls" || e
 grep -q '^a reboot would be needed: nouveau: nouveau is loaded' "$SCRATCH/out" || fail "plan lacks the reboot: $(cat "$SCRATCH/out")"
 grep -qx 'runtime: deferred until after the reboot' "$SCRATCH/out" || fail "plan does not defer runtime: $(cat "$SCRATCH/out")"
 grep -qx 'toolkit: deferred until after the reboot' "$SCRATCH/out" || fail "plan does not defer toolkit: $(cat "$SCRATCH/out")"
+grep -qx 'driver: deferred until after the reboot' "$SCRATCH/out" || fail "plan does not defer driver: $(cat "$SCRATCH/out")"
 [ ! -e "$blacklist" ] && [ ! -e "$root/run/reboot-required" ] || fail "plan wrote files"
 
 # apply with nouveau loaded: exit 7, blacklist + initramfs, runtime deferred.
@@ -48,17 +49,17 @@ grep -qx 'options nouveau modeset=0' "$blacklist" || fail "no modeset=0 in $blac
 [ "$(sha256sum < "$root/etc/docker/daemon.json")" = "$daemon_sha" ] || fail "runtime was configured before the reboot"
 [ "$(cat "$root/run/reboot-required")" = '*** System restart required ***' ] || fail "no /run/reboot-required"
 grep -qx gpu-node-setup "$root/run/reboot-required.pkgs" || fail "no /run/reboot-required.pkgs entry"
-[ "$(jq -c '.pending_reboot | [.stage, .deferred]' "$journal")" = '["nouveau",["toolkit","runtime"]]' ] \
+[ "$(jq -c '.pending_reboot | [.stage, .deferred]' "$journal")" = '["nouveau",["driver","toolkit","runtime"]]' ] \
   || fail "journal's pending reboot: $(jq -c .pending_reboot "$journal")"
-grep -q 'Reboot this host, then run `gpu-node-setup apply` again to finish: toolkit, runtime' "$SCRATCH/out" \
+grep -q 'Reboot this host, then run `gpu-node-setup apply` again to finish: driver, toolkit, runtime' "$SCRATCH/out" \
   || fail "apply does not say what to do: $(cat "$SCRATCH/out")"
 
 # status says what waits for the reboot, in text and JSON.
 [ "$(run_status status --runtime docker)" = 0 ] || fail "status: $(cat "$SCRATCH/out")"
 grep -q '^reboot required (since .*): nouveau: nouveau is loaded' "$SCRATCH/out" || fail "status lacks the reboot: $(cat "$SCRATCH/out")"
-grep -qx 'after it, `gpu-node-setup apply` finishes: toolkit, runtime' "$SCRATCH/out" || fail "status lacks the deferred stages: $(cat "$SCRATCH/out")"
+grep -qx 'after it, `gpu-node-setup apply` finishes: driver, toolkit, runtime' "$SCRATCH/out" || fail "status lacks the deferred stages: $(cat "$SCRATCH/out")"
 gns status --runtime docker --json > "$SCRATCH/status.json" || fail "status --json failed"
-[ "$(jq -c '.pending_reboot | [.stage, .deferred]' "$SCRATCH/status.json")" = '["nouveau",["toolkit","runtime"]]' ] \
+[ "$(jq -c '.pending_reboot | [.stage, .deferred]' "$SCRATCH/status.json")" = '["nouveau",["driver","toolkit","runtime"]]' ] \
   || fail "status --json: $(cat "$SCRATCH/status.json")"
 
 # Again before the reboot: still 7, nothing rebuilt, nothing configured.
@@ -80,7 +81,7 @@ gns status --runtime docker --json > "$SCRATCH/status.json" || fail "status --js
 [ "$(calls)" = 1 ] || fail "the initramfs was rebuilt after the reboot"
 
 [ "$(run_status apply --runtime docker --no-restart)" = 0 ] || fail "third apply failed"
-[ "$(grep -c ': nothing to do$' "$SCRATCH/out")" = 3 ] || fail "third apply did something: $(cat "$SCRATCH/out")"
+[ "$(grep -c ': nothing to do$' "$SCRATCH/out")" = 4 ] || fail "third apply did something: $(cat "$SCRATCH/out")"
 
 # Revert: every file as before; the initramfs rebuilt without our blacklist.
 [ "$(run_status revert)" = 0 ] || fail "revert: $(cat "$SCRATCH/out")"

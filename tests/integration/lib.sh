@@ -89,14 +89,18 @@ stop_agents_in() {
   done
 }
 
-# toolkit_in_place ROOT: ROOT becomes a Debian 12 host whose dpkg status says NVIDIA's container
-# toolkit (1.17.8-1) is installed and held, as on a node set up before: the toolkit stage has
-# nothing to do there and runs nothing.
-toolkit_in_place() {
+# node_packages_in_place ROOT: ROOT becomes a Debian 12 host whose dpkg status says NVIDIA's driver
+# (cuda-drivers-580, proprietary: the shared dumps' GT 1030 is a Pascal GPU) and container
+# toolkit (1.17.8-1) are installed and held, as on a node set up before: the driver and toolkit
+# stages have nothing to do there and run nothing.
+node_packages_in_place() {
   local root=$1 name
   mkdir -p "$root/etc" "$root/var/lib/dpkg"
   printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n' > "$root/etc/os-release"
-  for name in nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1; do
-    printf 'Package: %s\nStatus: hold ok installed\nArchitecture: amd64\nVersion: 1.17.8-1\n\n' "$name"
-  done > "$root/var/lib/dpkg/status"
+  {
+    printf 'Package: cuda-drivers-580\nStatus: hold ok installed\nArchitecture: amd64\nVersion: 580.95.05-1\n\n'
+    for name in nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1; do
+      printf 'Package: %s\nStatus: hold ok installed\nArchitecture: amd64\nVersion: 1.17.8-1\n\n' "$name"
+    done
+  } > "$root/var/lib/dpkg/status"
 }

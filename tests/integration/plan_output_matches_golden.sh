@@ -22,7 +22,7 @@ mkdir -p "$golden"
 # make_root CASE: builds $SCRATCH/CASE/root as the case needs; prints RUNTIME.
 make_root() {
   local root="$SCRATCH/$1/root"
-  toolkit_in_place "$root"
+  node_packages_in_place "$root"
   case "$1" in
     containerd-stock)
       mkdir -p "$root/etc/containerd"
