@@ -46,6 +46,9 @@ void register_apply(CLI::App& app, Context& ctx) {
                                           "changes nothing and restarts nothing");
   add_stages_flag(cmd, options->stage);
   add_mutation_flags(cmd, options->stage);
+  cmd->add_flag("--reboot", options->stage.reboot,
+                "When a reboot is needed to go on (exit 7), reboot the host (systemctl reboot) "
+                "once everything before it is done and journaled; run apply again after it");
   add_driver_flags(cmd, options->stage);
   add_toolkit_flags(cmd, options->stage);
   add_runtime_flags(cmd, options->runtime, false);

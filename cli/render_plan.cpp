@@ -79,7 +79,8 @@ json reboot_json(const stages::ApplyResult& result) {
   if (!result.reboot_stage) return nullptr;
   return {{"stage", *result.reboot_stage},
           {"reason", *result.reboot_reason},
-          {"deferred", stages::deferred_stages(result.runs)}};
+          {"deferred", stages::deferred_stages(result.runs)},
+          {"rebooting", result.rebooting}};
 }
 
 void render_reboot_text(std::ostream& out, const stages::ApplyResult& result, DryRun dry_run) {
@@ -87,7 +88,10 @@ void render_reboot_text(std::ostream& out, const stages::ApplyResult& result, Dr
   const std::string deferred = util::join(stages::deferred_stages(result.runs), ", ");
   out << (dry_run == DryRun::yes ? "a reboot would be needed: " : "reboot required: ")
       << *result.reboot_stage << ": " << *result.reboot_reason << "\n";
-  if (dry_run == DryRun::no)
+  if (result.rebooting)
+    out << "Rebooting now (--reboot); run `gpu-node-setup apply` again after it"
+        << (deferred.empty() ? " to check" : " to finish: " + deferred) << "\n";
+  else if (dry_run == DryRun::no)
     out << "Reboot this host, then run `gpu-node-setup apply` again"
         << (deferred.empty() ? " to check" : " to finish: " + deferred) << "\n";
 }

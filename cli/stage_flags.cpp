@@ -133,6 +133,7 @@ Settings resolve_settings(const Context& ctx, const StageFlags& stage, const Run
   settings.runtime.cdi = runtime.cdi;
   settings.runtime.restart = !runtime.no_restart;
   settings.runtime.drop_in = runtime.drop_in;
+  settings.reboot = stage.reboot;
   settings.lock_timeout = std::chrono::milliseconds(static_cast<long>(stage.lock_timeout_s * 1000));
   return settings;
 }

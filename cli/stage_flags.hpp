@@ -28,6 +28,7 @@ struct StageFlags {
   std::string driver_run;
   std::string driver_modules;  // "open", "proprietary"
   bool allow_unsigned_modules = false;
+  bool reboot = false;  // --reboot (apply)
 };
 
 struct RuntimeFlags;

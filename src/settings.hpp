@@ -83,6 +83,9 @@ struct Settings {
   std::optional<std::string> proxy;
   // How long to wait for another run's lock (--lock-timeout).
   std::chrono::milliseconds lock_timeout{std::chrono::seconds(60)};
+  // Reboot the host when apply needs a reboot to go on (--reboot): `systemctl reboot`, run
+  // like every command (inside --root). Off: apply only says so and exits 7.
+  bool reboot = false;
 };
 
 }  // namespace gns

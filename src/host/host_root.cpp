@@ -261,13 +261,6 @@ void HostRoot::write_atomic(std::string_view host_path, std::string_view bytes,
   fsync_directory(dir);
 }
 
-void HostRoot::make_private_directory(std::string_view host_path) const {
-  fs::path real = resolve(host_path);
-  make_directories(real);
-  if (::chmod(real.c_str(), 0700) != 0)
-    throw Error("cannot make " + real.string() + " private: " + errno_text(errno));
-}
-
 void HostRoot::remove(std::string_view host_path) const {
   fs::path real = resolve(host_path);
   if (::unlink(real.c_str()) != 0 && errno != ENOENT)

@@ -65,10 +65,6 @@ public:
   void write_atomic(std::string_view host_path, std::string_view bytes,
                     mode_t new_file_mode = 0644) const;
 
-  // Creates directory `host_path` (and missing parents, 0755) and makes it 0700: a place for
-  // temporary files no other user can plant a link in, unlike /tmp.
-  void make_private_directory(std::string_view host_path) const;
-
   // Removes the file `host_path` resolves to (as write_atomic writes it); nothing when it is
   // absent. Throws Error when it cannot be removed.
   void remove(std::string_view host_path) const;

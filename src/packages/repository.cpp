@@ -1,7 +1,5 @@
 #include "repository.hpp"
 
-#include <unistd.h>
-
 #include "../config/templates.hpp"
 #include "../error.hpp"
 
@@ -25,31 +23,6 @@ std::string preview(const std::string& bytes) {
   return out;
 }
 
-std::string download(const host::HostRoot& root, host::Runner& runner, const std::string& url,
-                     const std::optional<std::string>& proxy) {
-  constexpr std::string_view helper = "/usr/lib/apt/apt-helper";
-  if (!root.is_executable(helper))
-    throw Error("cannot download the repository key " + url + ": " + std::string(helper) +
-                " is not installed. Put the key in a file and set `key = \"/PATH\"` in "
-                "/etc/gpu-node-setup/config.toml [toolkit]");
-  // Downloaded into a directory of ours that only root can write (never the world-writable
-  // /tmp, where another user could plant a link under the name), read, and removed: the plan
-  // shows its bytes, apply writes them where they belong.
-  constexpr std::string_view downloads = "/var/lib/gpu-node-setup/downloads";
-  root.make_private_directory(downloads);
-  const std::string temp = std::string(downloads) + "/key." + std::to_string(::getpid());
-  root.remove(temp);
-  host::Command command{std::string(helper), {"download-file", url, temp}, std::chrono::minutes(2)};
-  if (proxy) command.env = {{"http_proxy", *proxy}, {"https_proxy", *proxy}};
-  auto result = runner.run(command);
-  auto bytes = root.read_if_exists(temp);
-  root.remove(temp);
-  if (!result.succeeded() || !bytes)
-    throw Error("cannot download the repository key " + url + " (" + result.describe_end(command) +
-                "): " + result.err + result.out);
-  return *bytes;
-}
-
 }  // namespace
 
 std::string repository_file_path(Family family, const std::string& id) {
@@ -69,19 +42,33 @@ std::string keyring_path(const std::string& id, bool armoured) {
   return "/usr/share/keyrings/" + id + "-keyring" + (armoured ? ".asc" : ".gpg");
 }
 
-std::string fetch_key(const host::HostRoot& root, host::Runner& runner, const std::string& key_url,
-                      const std::optional<std::string>& proxy) {
-  std::string key;
-  if (key_url.starts_with("file://"))
-    key = root.read(key_url.substr(std::string_view("file://").size()));
-  else if (key_url.starts_with("/"))
-    key = root.read(key_url);
-  else
-    key = download(root, runner, key_url, proxy);
+bool is_local_key(const std::string& key_url) {
+  return key_url.starts_with("file://") || key_url.starts_with('/');
+}
+
+std::string read_local_key(const host::HostRoot& root, const std::string& key_url) {
+  const std::string path = key_url.starts_with("file://") ? key_url.substr(std::string_view("file://").size()) : key_url;
+  if (path.empty() || path.front() != '/')
+    throw ConfigError(key_url, 0, 0, "a file: key URL must name an absolute path: file:///PATH");
+  const std::string key = root.read(path);
   if (!is_armoured_key(key) && !is_binary_key(key))
-    throw Error("the repository key from " + key_url + " is not an OpenPGP public key (it starts "
-                "with \"" + preview(key) + "\"); a proxy or a wrong URL? Nothing was changed");
+    throw Error("the repository key " + key_url + " is not an OpenPGP public key (it starts "
+                "with \"" + preview(key) + "\"); nothing was changed");
   return key;
+}
+
+std::string downloaded_keyring_path(const std::string& id, const std::string& key_url) {
+  return keyring_path(id, !key_url.ends_with(".gpg"));
+}
+
+std::optional<host::Command> key_download_command(const host::HostRoot& root, const std::string& key_url,
+                                                  const std::string& keyring,
+                                                  const std::optional<std::string>& proxy) {
+  constexpr std::string_view helper = "/usr/lib/apt/apt-helper";
+  if (!root.is_executable(helper)) return std::nullopt;
+  host::Command command{std::string(helper), {"download-file", key_url, keyring}, std::chrono::minutes(2)};
+  if (proxy) command.env = {{"http_proxy", *proxy}, {"https_proxy", *proxy}};
+  return command;
 }
 
 std::string render_repository_file(Family family, const Repository& repository,

@@ -33,12 +33,26 @@ std::string keyring_path(const std::string& id, bool armoured);
 // True when `key` is an ASCII-armoured OpenPGP key rather than a binary one.
 bool is_armoured_key(const std::string& key);
 
-// The signing key at `key_url`: a file:// URL or path is read inside the root (where apt
-// would read it); an http(s) URL is downloaded by apt's own downloader inside the root
-// (/usr/lib/apt/apt-helper: the host's proxy and CA settings apply). `proxy` as for
-// PackageSystem. Throws Error when it cannot be had or is not an OpenPGP public key.
-std::string fetch_key(const host::HostRoot& root, host::Runner& runner, const std::string& key_url,
-                      const std::optional<std::string>& proxy);
+// True when `key_url` names a file inside the root (file:///PATH or /PATH), which the plan
+// reads; an http(s) key is downloaded by apply (key_download_command), so that plan needs no
+// network and writes nothing.
+bool is_local_key(const std::string& key_url);
+
+// The key file `key_url` names inside the root. Throws Error when it is missing or is not an
+// OpenPGP public key, ConfigError for a file: URL without an absolute path.
+std::string read_local_key(const host::HostRoot& root, const std::string& key_url);
+
+// apt: where a downloaded key goes: ID-keyring.gpg when the URL ends in .gpg, else .asc
+// (NVIDIA publishes its keys ASCII-armoured).
+std::string downloaded_keyring_path(const std::string& id, const std::string& key_url);
+
+// `apt-helper download-file URL KEYRING`, run inside the root by apply: apt's own downloader,
+// so the host's proxy and CA settings apply (and `proxy`, as for PackageSystem); nullopt when
+// /usr/lib/apt/apt-helper is not installed there. A key that is not one fails apt's index
+// refresh right after it ("unsupported filetype", or the signature check), before any install.
+std::optional<host::Command> key_download_command(const host::HostRoot& root, const std::string& key_url,
+                                                  const std::string& keyring,
+                                                  const std::optional<std::string>& proxy);
 
 // The repository file for `family`, from templates/repos/ (apt.list or rpm.repo) in
 // `templates_dir` (config::read_template); `keyring` is the apt keyring's host path.

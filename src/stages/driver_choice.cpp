@@ -64,6 +64,7 @@ DriverPath debian_path(const host::OsRelease& os, const std::string& branch, con
   path.repository = cuda_repository("debian" + major_of(os.version_id), machine, "3bf863cc.pub", settings);
   path.headers_package = "linux-headers-" + kernel;
   path.fabric_manager = "nvidia-fabricmanager-" + branch;
+  path.pin_with_apt_preferences = true;
   path.why.push_back(name + " from NVIDIA's CUDA repository (Debian's own nvidia-driver lags "
                      "NVIDIA's datacenter branches), built for the kernel by DKMS");
   return path;

@@ -46,6 +46,9 @@ struct DriverPath {
   std::string fabric_manager;                        // the branch's Fabric Manager package
   std::string fabric_manager_service = "nvidia-fabricmanager";
   bool modules_signed = false;                       // signed by the distribution: no DKMS
+  // apt and NVIDIA's CUDA repository: the metapackage pins nothing below it (">=" only), so an
+  // apt preferences file pins every driver package to the version (or the branch).
+  bool pin_with_apt_preferences = false;
   std::vector<std::string> why;                      // notes for the plan
 };
 

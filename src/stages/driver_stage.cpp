@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "../config/templates.hpp"
 #include "../detect/detect.hpp"
 #include "../error.hpp"
 #include "../host/kernel_facts.hpp"
@@ -23,6 +24,8 @@ constexpr auto k_run_timeout = std::chrono::milliseconds(30min);
 constexpr std::string_view k_uninstaller = "/usr/bin/nvidia-uninstall";
 // `dnf module enable/install` records the enabled stream here; journaled, so revert resets it.
 constexpr std::string_view k_dnf_module_file = "/etc/dnf/modules.d/nvidia-driver.module";
+// Where the driver's apt pin goes (DriverPath::pin_with_apt_preferences).
+constexpr std::string_view k_apt_preferences = "/etc/apt/preferences.d/gpu-node-setup-nvidia-driver";
 constexpr const char* k_hold_reason =
     "an unattended upgrade must not replace the driver under running workloads (the kernel "
     "module and the libraries must stay one version)";
@@ -76,8 +79,10 @@ std::optional<std::string> headers_to_install(const StageContext& ctx, const Pac
         PreflightRefused::Reason::missing_kernel_headers,
         package + " (the headers of the running kernel " + kernel.release + ", which DKMS builds "
         "the driver against) is in no repository this host knows, and /lib/modules/" +
-        kernel.release + "/build is missing. Update and reboot into the distribution's current "
-        "kernel, or install this kernel's headers yourself; nothing was changed");
+        kernel.release + "/build is missing. If the host's package lists are missing or old, "
+        "refresh them (apt-get update, dnf makecache); else update and reboot into the "
+        "distribution's current kernel, or install this kernel's headers yourself; nothing was "
+        "changed");
   return package;
 }
 
@@ -281,6 +286,7 @@ void DriverStage::plan_packages(const StageContext& ctx, const detect::PciReport
   plan.undo_after_commands = record_added_packages(system, installed);
   if (auto hold_file = system.hold_file()) plan.files_changed_by_commands.push_back(*hold_file);
   if (path.module_stream) plan.files_changed_by_commands.push_back(std::string(k_dnf_module_file));
+  if (path.pin_with_apt_preferences) add_apt_pin(ctx, driver_branch(settings), plan);
   if (path.repository) {
     const auto file = plan_repository(ctx, system, *path.repository, m_settings.proxy,
                                       m_settings.runtime.templates_dir, plan);
@@ -296,6 +302,16 @@ void DriverStage::plan_packages(const StageContext& ctx, const detect::PciReport
                              "NVSwitch systems need Fabric Manager running before CUDA can use the GPUs"});
     plan.undo["enabled_service"] = path.fabric_manager_service;
   }
+}
+
+void DriverStage::add_apt_pin(const StageContext& ctx, const std::string& branch, StagePlan& plan) const {
+  const auto& version = m_settings.driver.version;
+  const auto tpl = config::read_template(m_settings.runtime.templates_dir, "driver/apt-preferences");
+  const auto text = config::render_placeholders(
+      tpl, {{"what", version ? *version : "branch " + branch}, {"pin", version ? *version : branch + ".*"}});
+  const std::string path(k_apt_preferences);
+  if (auto before = ctx.root.read_if_exists(path); before != text)
+    plan.edits.push_back({path, before, text, 0644});
 }
 
 void DriverStage::add_install_commands(const PackageSystem& system, const DriverPath& path,
@@ -339,6 +355,10 @@ void DriverStage::plan_run_file(const StageContext& ctx, const detect::PciReport
   plan.notes.push_back("NVIDIA's installer " + file + " (driver " + version + "), run without "
                        "questions (--silent) and registered with DKMS");
   plan.notes.push_back(modules.why);
+  if (!pci.nvswitches.empty())
+    plan.notes.push_back(std::to_string(pci.nvswitches.size()) + " NVSwitch(es): NVIDIA's .run "
+                         "installer does not ship Fabric Manager; install Fabric Manager " +
+                         version + " yourself, or CUDA cannot use the GPUs");
   plan.undo = nlohmann::json::object();
   if (system && !headers.empty()) {
     const auto installed = system->installed(ctx.root, ctx.runner);

@@ -45,6 +45,8 @@ private:
                      const host::KernelFacts& kernel, StagePlan& plan) const;
   void plan_run_file(const StageContext& ctx, const detect::PciReport& pci,
                      const host::KernelFacts& kernel, StagePlan& plan) const;
+  // The apt preferences file that pins every driver package to the version or `branch`.
+  void add_apt_pin(const StageContext& ctx, const std::string& branch, StagePlan& plan) const;
   // The install of `all` (driver packages and extras) the way `path` installs them: a dnf
   // module stream's profile, or the packages by name.
   void add_install_commands(const packages::PackageSystem& system, const DriverPath& path,

@@ -165,6 +165,11 @@ ApplyResult apply_stages(const StageContext& ctx, const Settings& settings,
   for (auto& run : result.runs)
     if (!run.deferred && !run.plan.empty()) run.outcome = apply_stage(ctx, journal, run.plan);
   record_reboot(ctx, journal, result, stages, boot_id);
+  lock.reset();  // the next boot's apply must not find it held
+  if (settings.reboot && result.reboot_stage) {
+    ctx.runner.run_checked({"systemctl", {"reboot"}, std::chrono::minutes(1)});
+    result.rebooting = true;
+  }
   return result;
 }
 

@@ -33,6 +33,7 @@ struct ApplyResult {
   // runs after it are `deferred`. Also set when nothing was written, while the reboot is due.
   std::optional<std::string> reboot_stage;
   std::optional<std::string> reboot_reason;
+  bool rebooting = false;  // settings.reboot: the reboot was asked of systemd
 };
 
 // The stages of `runs` left for after a reboot, in order.
@@ -49,6 +50,8 @@ inline constexpr std::string_view k_reboot_required_pkgs_path = "/run/reboot-req
 // whose plan has a reboot_reason is applied, and the stages after it are not: they are
 // deferred, recorded in the journal with the reason, and /run/reboot-required is written; the
 // next apply after the reboot takes them up. An apply that needs no reboot clears the record.
+// With settings.reboot, the reboot is then asked for (`systemctl reboot`), after the journal
+// and the lock are written and released.
 ApplyResult apply_stages(const StageContext& ctx, const Settings& settings,
                          const std::vector<std::unique_ptr<Stage>>& stages, DryRun dry_run);
 

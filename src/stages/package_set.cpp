@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "../error.hpp"
 #include "../util/strings.hpp"
 
 namespace gns::stages {
@@ -150,9 +151,23 @@ std::string plan_repository(const StageContext& ctx, const PackageSystem& system
         packages::render_repository_file(family, repository, keyring, templates_dir) == *existing)
       return path;
   }
-  const auto key = packages::fetch_key(ctx.root, ctx.runner, repository.key_url, proxy);
-  const auto keyring = packages::keyring_path(repository.id, packages::is_armoured_key(key));
-  add_edit(plan, keyring, ctx.root.read_if_exists(keyring), key);
+  if (packages::is_local_key(repository.key_url)) {
+    const auto key = packages::read_local_key(ctx.root, repository.key_url);
+    const auto keyring = packages::keyring_path(repository.id, packages::is_armoured_key(key));
+    add_edit(plan, keyring, ctx.root.read_if_exists(keyring), key);
+    add_edit(plan, path, existing,
+             packages::render_repository_file(family, repository, keyring, templates_dir));
+    return path;
+  }
+  // An https key: apply downloads it, journaled like a file it wrote, so revert removes it.
+  const auto keyring = packages::downloaded_keyring_path(repository.id, repository.key_url);
+  const auto download = packages::key_download_command(ctx.root, repository.key_url, keyring, proxy);
+  if (!download)
+    throw Error("cannot download the repository key " + repository.key_url + ": /usr/lib/apt/apt-helper "
+                "is not installed. Put the key in a file under --root and name it with `key = "
+                "\"/PATH\"` in /etc/gpu-node-setup/config.toml; nothing was changed");
+  plan.commands.push_back({*download, "the repository's signing key, for signed-by"});
+  plan.files_changed_by_commands.push_back(keyring);
   add_edit(plan, path, existing,
            packages::render_repository_file(family, repository, keyring, templates_dir));
   return path;

@@ -3,7 +3,8 @@
 # `apply` blacklists nouveau, rebuilds the initramfs (a recording update-initramfs run inside
 # the root, as the tool runs every command there), leaves the runtime stage for after the
 # reboot, writes /run/reboot-required and exits 7; a second apply before the reboot changes
-# nothing. After the "reboot" (nouveau unloaded, /run emptied) apply configures the runtime
+# nothing, and with --reboot asks systemd to reboot. After the "reboot" (nouveau unloaded, /run
+# emptied) apply configures the runtime
 # and exits 0, a further apply has nothing to do, and revert leaves the files as they were
 # and rebuilds the initramfs again.
 source "$(dirname "$0")/lib.sh"
@@ -67,6 +68,19 @@ status=$(run_status apply --runtime docker --no-restart)
 [ "$status" = 7 ] || fail "second apply before the reboot: exit $status, want 7"
 [ "$(calls)" = 1 ] || fail "the initramfs was rebuilt again before the reboot"
 [ "$(sha256sum < "$root/etc/docker/daemon.json")" = "$daemon_sha" ] || fail "runtime configured before the reboot"
+
+# --reboot: the same, and then `systemctl reboot` inside the root (a recording stand-in here).
+mkdir -p "$root/usr/bin"
+cat > "$root/usr/bin/systemctl" <<'SCRIPT'
+#!/bin/sh
+echo "systemctl $*" >> /systemctl-calls
+SCRIPT
+chmod 755 "$root/usr/bin/systemctl"
+status=$(run_status apply --runtime docker --no-restart --reboot)
+[ "$status" = 7 ] || fail "apply --reboot: exit $status, want 7: $(cat "$SCRATCH/out")"
+[ "$(cat "$root/systemctl-calls")" = "systemctl reboot" ] || fail "apply --reboot did not reboot: $(cat "$root/systemctl-calls" 2>&1)"
+grep -q '^Rebooting now (--reboot)' "$SCRATCH/out" || fail "apply --reboot does not say so: $(cat "$SCRATCH/out")"
+rm "$root/usr/bin/systemctl" "$root/systemctl-calls"
 
 # The reboot: nouveau stays out, /run is a fresh tmpfs.
 rm -rf "$root/sys/module/nouveau" "$root/run/reboot-required" "$root/run/reboot-required.pkgs"

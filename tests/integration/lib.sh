@@ -104,3 +104,66 @@ node_packages_in_place() {
     done
   } > "$root/var/lib/dpkg/status"
 }
+
+# --- driver stage (tests/integration/driver_*.sh) ---
+
+# archive_source ROOT OUT: the apt repository OUT (made by apt_repo) becomes ROOT's distribution
+# archive, configured as on a real host: at ROOT/srv/archive, listed in
+# /etc/apt/sources.list.d/archive.list with signed-by, and its index already fetched.
+archive_source() {
+  local root=$1 out=$2
+  mkdir -p "$root/srv"
+  cp -a "$out/repo" "$root/srv/archive"
+  cp "$out/keyring.gpg" "$root/usr/share/keyrings/test-archive.gpg"
+  echo 'deb [signed-by=/usr/share/keyrings/test-archive.gpg] file:/srv/archive ./' > "$root/etc/apt/sources.list.d/archive.list"
+  chroot "$root" apt-get update -o Dpkg::Use-Pty=0 > /dev/null
+}
+
+# kernel_in ROOT RELEASE: ROOT's running kernel, as the tool reads it (/proc/sys/kernel/osrelease).
+kernel_in() {
+  mkdir -p "$1/proc/sys/kernel"
+  echo "$2" > "$1/proc/sys/kernel/osrelease"
+}
+
+# secure_boot_in ROOT on|off|none: ROOT's EFI Secure Boot variable in sysfs (4 attribute bytes,
+# then 1 for enforced), or no EFI at all.
+secure_boot_in() {
+  local var="$1/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e098032b8c4c"
+  rm -rf "$1/sys/firmware"
+  [ "$2" = none ] && return
+  mkdir -p "$(dirname "$var")"
+  if [ "$2" = on ]; then printf '\x06\x00\x00\x00\x01' > "$var"; else printf '\x06\x00\x00\x00\x00' > "$var"; fi
+}
+
+# recording_systemctl ROOT: a stand-in /usr/bin/systemctl (a minbase root has no systemd) that
+# appends its arguments, one call a line, to ROOT/var/log/systemctl.calls.
+recording_systemctl() {
+  printf '#!/bin/sh\necho "$*" >> /var/log/systemctl.calls\n' > "$1/usr/bin/systemctl"
+  chmod 755 "$1/usr/bin/systemctl"
+}
+
+# driver_debian_root ROOT OUT: ROOT becomes a Debian 12 host on kernel 6.1.0-99-amd64, no EFI,
+# with recording_systemctl, whose archive (archive_source) is built from
+# packages/driver-archive-debian.tsv, and whose site config file points the driver stage's
+# [driver] repository and key at NVIDIA's CUDA repository made from packages/driver-cuda.tsv
+# (ROOT/srv/cuda, key ROOT/srv/cuda.asc). The repositories are built under OUT.
+driver_debian_root() {
+  local root=$1 out=$2
+  debian_root "$root"
+  apt_repo "$out/archive" "$GNS_TEST_FIXTURES/packages/driver-archive-debian.tsv"
+  apt_repo "$out/cuda" "$GNS_TEST_FIXTURES/packages/driver-cuda.tsv"
+  archive_source "$root" "$out/archive"
+  cp -a "$out/cuda/repo" "$root/srv/cuda"
+  cp "$out/cuda/key.asc" "$root/srv/cuda.asc"
+  kernel_in "$root" 6.1.0-99-amd64
+  recording_systemctl "$root"
+  mkdir -p "$root/etc/gpu-node-setup"
+  printf '[driver]\nrepository = "file:/srv/cuda"\nkey = "file:///srv/cuda.asc"\n' > "$root/etc/gpu-node-setup/config.toml"
+}
+
+# rpm_module_repo OUT SPEC MODULES_YAML: rpm_repo with MODULES_YAML (modulemd documents) as the
+# repository's module metadata, so that `dnf module` sees its streams (make_rpm_repo.sh).
+rpm_module_repo() {
+  require_tool rpmbuild rpmsign createrepo_c modifyrepo_c gpg
+  bash "$(dirname "${BASH_SOURCE[0]}")/../support/make_rpm_repo.sh" "$1" "$2" "$3" > /dev/null
+}

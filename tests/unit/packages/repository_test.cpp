@@ -24,30 +24,6 @@ const std::string k_binary_key = std::string("\x99\x02\x0d\x04", 4) + "binary ke
 const std::string k_helper = "/usr/lib/apt/apt-helper";
 const std::string k_url = "https://nvidia.github.io/libnvidia-container/gpgkey";
 
-// Where fetch_key has apt-helper download to, inside the root.
-std::string download_target() { return "/var/lib/gpu-node-setup/downloads/key." + std::to_string(::getpid()); }
-// Where the key was once downloaded: the world-writable /tmp, where anyone can plant a link.
-std::string planted_link_path() { return "/tmp/gpu-node-setup-key." + std::to_string(::getpid()); }
-
-// Records every command, as RecordingRunner does, and answers `apt-helper download-file URL
-// PATH` by writing `bytes` at host path PATH inside `root`, as the real helper does.
-class DownloadingRunner : public test::RecordingRunner {
-public:
-  DownloadingRunner(const test::TempRoot& root, std::string bytes)
-      : m_root(root), m_bytes(std::move(bytes)) {}
-
-  host::CommandResult run(const host::Command& command) override {
-    auto result = RecordingRunner::run(command);
-    if (command.args.size() == 3 && command.args[0] == "download-file")
-      m_root.write(command.args[2], m_bytes);
-    return result;
-  }
-
-private:
-  const test::TempRoot& m_root;
-  std::string m_bytes;
-};
-
 struct KeyFixture {
   void install_helper() const {
     dir.write(k_helper, "#!/bin/sh\n");
@@ -56,7 +32,6 @@ struct KeyFixture {
 
   test::TempRoot dir;
   host::HostRoot root{dir.path()};
-  test::RecordingRunner runner;
 };
 
 Repository nvidia(const std::string& url) {
@@ -88,98 +63,71 @@ TEST_CASE("an armoured key is told from a binary one and from other text", "[pac
   CHECK_FALSE(is_armoured_key("-----BEGIN PGP SIGNATURE-----\n"));
 }
 
-TEST_CASE("fetch key reads a file URL and a path inside the root and runs nothing", "[packages]") {
+TEST_CASE("a local key is read from a file URL or a path inside the root", "[packages]") {
   KeyFixture f;
   f.dir.write("/etc/gns/nvidia.asc", k_armoured_key);
   f.dir.write("/etc/gns/nvidia.gpg", k_binary_key);
-  CHECK(fetch_key(f.root, f.runner, "file:///etc/gns/nvidia.asc", std::nullopt) == k_armoured_key);
-  CHECK(fetch_key(f.root, f.runner, "/etc/gns/nvidia.gpg", std::nullopt) == k_binary_key);
-  CHECK(f.runner.commands().empty());
+  CHECK(is_local_key("file:///etc/gns/nvidia.asc"));
+  CHECK(is_local_key("/etc/gns/nvidia.gpg"));
+  CHECK_FALSE(is_local_key(k_url));
+  CHECK(read_local_key(f.root, "file:///etc/gns/nvidia.asc") == k_armoured_key);
+  CHECK(read_local_key(f.root, "/etc/gns/nvidia.gpg") == k_binary_key);
 }
 
-TEST_CASE("fetch key follows a link inside the root and never out of it", "[packages]") {
+TEST_CASE("a local key follows a link inside the root and never out of it", "[packages]") {
   KeyFixture f;
   f.dir.write("/srv/keys/nvidia.asc", k_armoured_key);
   f.dir.symlink("/srv/keys/nvidia.asc", "/etc/gns/key.asc");
-  CHECK(fetch_key(f.root, f.runner, "/etc/gns/key.asc", std::nullopt) == k_armoured_key);
+  CHECK(read_local_key(f.root, "/etc/gns/key.asc") == k_armoured_key);
 }
 
-TEST_CASE("fetch key of a file that is missing in the root is an error", "[packages]") {
+TEST_CASE("a local key that is missing in the root is an error", "[packages]") {
   KeyFixture f;
-  CHECK_THROWS_AS(fetch_key(f.root, f.runner, "file:///etc/gns/missing.asc", std::nullopt), Error);
-  CHECK_THROWS_AS(fetch_key(f.root, f.runner, "/etc/gns/missing.asc", std::nullopt), Error);
+  CHECK_THROWS_AS(read_local_key(f.root, "file:///etc/gns/missing.asc"), Error);
+  CHECK_THROWS_AS(read_local_key(f.root, "/etc/gns/missing.asc"), Error);
 }
 
-TEST_CASE("fetch key refuses what is not an OpenPGP key and shows how it starts", "[packages]") {
+TEST_CASE("a file URL key without an absolute path is a config error", "[packages]") {
+  KeyFixture f;
+  CHECK_THROWS_AS(read_local_key(f.root, "file://localhost/etc/key.asc"), ConfigError);
+}
+
+TEST_CASE("a local key that is not an OpenPGP key is refused showing how it starts", "[packages]") {
   KeyFixture f;
   f.dir.write("/etc/gns/page.html", "<html>\n<body>Proxy login required</body></html>\n");
-  CHECK_THROWS_WITH(fetch_key(f.root, f.runner, "/etc/gns/page.html", std::nullopt),
-                    Catch::Contains("the repository key from /etc/gns/page.html is not an OpenPGP "
+  CHECK_THROWS_WITH(read_local_key(f.root, "/etc/gns/page.html"),
+                    Catch::Contains("the repository key /etc/gns/page.html is not an OpenPGP "
                                     "public key (it starts with \"<html>.<body>Proxy login "
                                     "required</body>\")") &&
-                        Catch::Contains("Nothing was changed"));
+                        Catch::Contains("nothing was changed"));
   f.dir.write("/etc/gns/empty", "");
-  CHECK_THROWS_WITH(fetch_key(f.root, f.runner, "/etc/gns/empty", std::nullopt),
-                    Catch::Contains("is not an OpenPGP public key"));
+  CHECK_THROWS_WITH(read_local_key(f.root, "/etc/gns/empty"), Catch::Contains("is not an OpenPGP public key"));
 }
 
-TEST_CASE("fetch key downloads an https URL with apt-helper inside the root", "[packages]") {
-  KeyFixture f;
-  f.install_helper();
-  DownloadingRunner runner(f.dir, k_armoured_key);
-  CHECK(fetch_key(f.root, runner, k_url, std::nullopt) == k_armoured_key);
-  REQUIRE(runner.commands().size() == 1);
-  const auto& download = runner.commands()[0];
-  CHECK(download.argv() == Argv{k_helper, "download-file", k_url, download_target()});
-  CHECK(download.env.empty());
-  CHECK_FALSE(fs::exists(f.dir / download_target()));  // read, then removed
+TEST_CASE("a downloaded key goes to an asc keyring unless its URL ends in gpg", "[packages]") {
+  CHECK(downloaded_keyring_path("cuda-debian12", "https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/3bf863cc.pub") ==
+        "/usr/share/keyrings/cuda-debian12-keyring.asc");
+  CHECK(downloaded_keyring_path("nvidia-container-toolkit", "https://mirror.example/nvidia.gpg") ==
+        "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg");
 }
 
-TEST_CASE("fetch key downloads through the configured proxy", "[packages]") {
+TEST_CASE("an https key is downloaded by apt-helper inside the root straight to its keyring", "[packages]") {
   KeyFixture f;
   f.install_helper();
-  DownloadingRunner runner(f.dir, k_binary_key);
+  const auto keyring = "/usr/share/keyrings/nvidia-container-toolkit-keyring.asc";
+  auto command = key_download_command(f.root, k_url, keyring, std::nullopt);
+  REQUIRE(command);
+  CHECK(command->argv() == Argv{k_helper, "download-file", k_url, keyring});
+  CHECK(command->env.empty());
   const std::string proxy = "http://proxy.example:3128";
-  CHECK(fetch_key(f.root, runner, "http://mirror.example/gpgkey", proxy) == k_binary_key);
-  REQUIRE(runner.commands().size() == 1);
-  CHECK(runner.commands()[0].env ==
-        std::vector<std::pair<std::string, std::string>>{{"http_proxy", proxy}, {"https_proxy", proxy}});
+  command = key_download_command(f.root, "http://mirror.example/gpgkey", keyring, proxy);
+  REQUIRE(command);
+  CHECK(command->env == std::vector<std::pair<std::string, std::string>>{{"http_proxy", proxy}, {"https_proxy", proxy}});
 }
 
-TEST_CASE("fetch key refuses a downloaded page that is not a key and leaves no temp file", "[packages]") {
+TEST_CASE("no key download command without apt-helper in the root", "[packages]") {
   KeyFixture f;
-  f.install_helper();
-  DownloadingRunner runner(f.dir, "<!DOCTYPE html>");
-  CHECK_THROWS_WITH(fetch_key(f.root, runner, k_url, std::nullopt),
-                    Catch::Contains("is not an OpenPGP public key"));
-  CHECK_FALSE(fs::exists(f.dir / download_target()));
-}
-
-TEST_CASE("fetch key without apt-helper says so and how to give the key as a file", "[packages]") {
-  KeyFixture f;
-  CHECK_THROWS_WITH(fetch_key(f.root, f.runner, k_url, std::nullopt),
-                    Catch::Contains("cannot download the repository key " + k_url) &&
-                        Catch::Contains("/usr/lib/apt/apt-helper is not installed") &&
-                        Catch::Contains("key = \"/PATH\""));
-  CHECK(f.runner.commands().empty());
-}
-
-TEST_CASE("fetch key reports a failed download with how apt-helper ended and its stderr", "[packages]") {
-  KeyFixture f;
-  f.install_helper();
-  f.runner.respond(k_helper, {100, std::nullopt, false, "", "E: Failed to fetch gpgkey  404  Not Found\n"});
-  CHECK_THROWS_WITH(fetch_key(f.root, f.runner, k_url, std::nullopt),
-                    Catch::Contains("cannot download the repository key " + k_url) &&
-                        Catch::Contains("exit status 100") &&
-                        Catch::Contains("404  Not Found"));
-  REQUIRE(f.runner.commands().size() == 1);
-}
-
-TEST_CASE("fetch key reports a download that succeeded but wrote no file", "[packages]") {
-  KeyFixture f;
-  f.install_helper();
-  CHECK_THROWS_WITH(fetch_key(f.root, f.runner, k_url, std::nullopt),
-                    Catch::Contains("cannot download the repository key"));
+  CHECK_FALSE(key_download_command(f.root, k_url, "/usr/share/keyrings/x.asc", std::nullopt));
 }
 
 TEST_CASE("apt repository file names its keyring with signed-by", "[packages]") {
@@ -240,29 +188,6 @@ TEST_CASE("a site repository template is used with the placeholders it names", "
     CHECK(e.column() == 16);
     CHECK_THAT(e.message(), Catch::Contains("unknown placeholder {{key_url}}"));
   }
-}
-
-// Regression: the key was once downloaded to a predictable name in the world-writable /tmp
-// (/tmp/gpu-node-setup-key.PID), then read and removed through HostRoot, which follows
-// symlinks itself (so fs.protected_symlinks does not apply): whoever planted that name as a
-// link made the run, as root, delete the file it pointed to and show its first bytes. Now it
-// goes to /var/lib/gpu-node-setup/downloads, which only root can write; /tmp is not touched.
-TEST_CASE("fetch key never deletes or shows the file a planted temp link points to",
-          "[packages]") {
-  KeyFixture f;
-  f.install_helper();
-  const std::string secret = "root:$6$secret-hash:19000:0:99999:7:::\n";
-  // The download fails (no network): the file behind the link stays.
-  f.dir.write("/etc/shadow", secret);
-  f.dir.symlink("/etc/shadow", planted_link_path());
-  f.runner.respond(k_helper, {100, std::nullopt, false, "", "E: Could not resolve 'nvidia.github.io'\n"});
-  CHECK_THROWS_AS(fetch_key(f.root, f.runner, k_url, std::nullopt), Error);
-  CHECK(fs::exists(f.dir / "/etc/shadow"));
-  // apt-helper exits 0 and writes nothing: the error does not show the linked file.
-  f.dir.write("/etc/shadow", secret);
-  if (!fs::is_symlink(f.dir / planted_link_path())) f.dir.symlink("/etc/shadow", planted_link_path());
-  CHECK_THROWS_WITH(fetch_key(f.root, f.runner, k_url, std::nullopt), !Catch::Contains("secret-hash"));
-  CHECK(fs::exists(f.dir / "/etc/shadow"));
 }
 
 // Regression: `key = "/PATH"` is accepted by the site config and read as a path by the apt
