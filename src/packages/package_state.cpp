@@ -70,8 +70,13 @@ InstalledSet parse_rpm_query(std::string_view text) {
   for_each_line(text, [&](std::string_view line) {
     const auto tab = line.find('\t');
     if (tab == std::string_view::npos) return;
-    const auto name = trim(line.substr(0, tab));
-    if (!name.empty()) installed[std::string(name)] = {std::string(trim(line.substr(tab + 1))), false};
+    std::string name(trim(line.substr(0, tab)));
+    const std::string version(trim(line.substr(tab + 1)));
+    if (name.empty()) return;
+    // Every key rpm imported is a "gpg-pubkey" of its own version: named by it, so that each
+    // is told apart, and `rpm -e NAME` removes exactly that one.
+    if (name == "gpg-pubkey") name += "-" + version;
+    installed[name] = {version, false};
   });
   return installed;
 }

@@ -25,6 +25,7 @@ InstalledSet parse_dpkg_status(std::string_view text);
 
 // The installed packages in the output of
 // `rpm -qa --queryformat '%{NAME}\t%{VERSION}-%{RELEASE}\n'` (see rpm_query_format), none held.
+// The keys rpm imported are listed as "gpg-pubkey-VERSION-RELEASE", one entry each.
 InstalledSet parse_rpm_query(std::string_view text);
 inline constexpr std::string_view k_rpm_query_format = "%{NAME}\\t%{VERSION}-%{RELEASE}\\n";
 

@@ -67,6 +67,15 @@ std::vector<std::string_view> programs_of(Family family) {
 std::vector<std::string> requested_names(const std::vector<PackageRequest>& packages, Family family) {
   std::vector<std::string> names;
   for (const auto& package : packages) {
+    if (!package.version && package.branch && family == Family::zypper) {
+      // zypper takes a capability: the newest version below the next branch.
+      names.push_back(package.name + "<" + std::to_string(std::stoul(*package.branch) + 1));
+      continue;
+    }
+    if (!package.version && package.branch && family == Family::dnf) {
+      names.push_back(package.name + "-" + *package.branch + ".*");  // dnf matches the glob
+      continue;
+    }
     if (!package.version) {
       names.push_back(package.name);
       continue;
@@ -94,6 +103,12 @@ void mark_held(InstalledSet& installed, const std::set<std::string>& held) {
 }
 
 }  // namespace
+
+bool PackageRequest::accepts(const std::string& installed_version) const {
+  if (version) return installed_version == *version;
+  if (branch) return installed_version.starts_with(*branch + ".");
+  return true;
+}
 
 std::string_view to_string(Family family) {
   switch (family) {

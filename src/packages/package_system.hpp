@@ -25,6 +25,13 @@ std::optional<Family> parse_family(std::string_view name);
 struct PackageRequest {
   std::string name;
   std::optional<std::string> version;
+  // Without a version: any version of this branch ("580" for 580.*), where the package's name
+  // does not say the branch (SUSE's G06 packages, Fabric Manager on rpm hosts): dnf installs
+  // NAME-580.*, zypper the newest below the next branch; apt names carry the branch already.
+  std::optional<std::string> branch = std::nullopt;
+
+  // True when `installed_version` is what this asks for.
+  bool accepts(const std::string& installed_version) const;
 };
 
 class PackageSystem {

@@ -80,8 +80,11 @@ std::string render_repository_file(Family family, const Repository& repository,
       {"id", repository.id}, {"name", repository.name}, {"url", repository.url}};
   if (family == Family::apt)
     values["keyring"] = keyring;
-  else  // dnf and zypper read gpgkey as a URL
+  else {  // dnf and zypper read gpgkey as a URL
     values["key_url"] = repository.key_url.starts_with('/') ? "file://" + repository.key_url : repository.key_url;
+    values["repo_gpgcheck"] = repository.metadata_signed ? "1" : "0";
+    values["gpgcheck"] = repository.packages_signed ? "1" : "0";
+  }
   auto text = config::render_placeholders(tpl, values);
   // How a later run tells our file from one someone wrote at the same path.
   if (!text.starts_with(k_repository_marker))

@@ -17,6 +17,10 @@ struct Repository {
   std::string name;     // for people: "NVIDIA Container Toolkit"
   std::string url;      // apt: a flat repository ("deb [...] URL /"); dnf/zypper: baseurl
   std::string key_url;  // its signing key: https://, http://, file:///PATH or /PATH
+  // What the key signs, for dnf and zypper (apt checks the index, always): the repository's
+  // metadata (repo_gpgcheck, NVIDIA's container toolkit) or each package (gpgcheck, CUDA).
+  bool metadata_signed = true;
+  bool packages_signed = false;
 };
 
 // The first line of every repository file we write; a file without it is someone else's.

@@ -33,8 +33,9 @@ packages::Repository cuda_repository(const std::string& distro_dir, const std::s
                                      const std::string& key_file, const DriverSettings& settings) {
   const std::string arch = machine == "aarch64" ? "sbsa" : machine;
   const std::string base = "https://developer.download.nvidia.com/compute/cuda/repos/" + distro_dir + "/" + arch + "/";
-  return {"cuda-" + distro_dir, "NVIDIA CUDA (" + distro_dir + ")",
-          settings.repository_url.value_or(base), settings.key_url.value_or(base + key_file)};
+  // NVIDIA signs the CUDA repository's packages, not its metadata.
+  return {"cuda-" + distro_dir, "NVIDIA CUDA (" + distro_dir + ")", settings.repository_url.value_or(base),
+          settings.key_url.value_or(base + key_file), /*metadata_signed=*/false, /*packages_signed=*/true};
 }
 
 std::vector<packages::PackageRequest> requests(const std::vector<std::string>& names,
@@ -89,8 +90,9 @@ DriverPath suse_path(const std::string& branch, const std::string& machine,
   DriverPath path;
   // SUSE signs the open kernel module package (KMP) it builds for its kernels; the proprietary
   // KMP is built on the host, unsigned.
-  path.packages = {{open ? "nvidia-open-driver-G06-signed-cuda-kmp-default" : "nvidia-driver-G06-kmp-default", std::nullopt},
-                   {"nvidia-compute-utils-G06", std::nullopt}};
+  // The names carry no branch (G06 is every recent one): the branch goes with each request.
+  path.packages = {{open ? "nvidia-open-driver-G06-signed-cuda-kmp-default" : "nvidia-driver-G06-kmp-default", std::nullopt, branch},
+                   {"nvidia-compute-utils-G06", std::nullopt, branch}};
   path.modules_signed = open;
   path.repository = cuda_repository("sles15", machine, "D42D0685.pub", settings);
   path.headers_package = "kernel-default-devel";
@@ -148,7 +150,7 @@ DriverPath driver_path(const host::OsRelease& os, Family family, const std::stri
   else if (family == Family::dnf && is_like(os, {"rhel", "rocky", "almalinux", "centos", "ol"}) &&
            (major_of(os.version_id) == "8" || major_of(os.version_id) == "9" || major_of(os.version_id) == "10"))
     path = rhel_path(os, branch, kernel_release, machine, modules.open, settings);
-  else if (family == Family::zypper)
+  else if (family == Family::zypper && major_of(os.version_id) == "15")
     path = suse_path(branch, machine, modules.open, settings);
   else
     throw PreflightRefused(PreflightRefused::Reason::unsupported_distro,
@@ -166,6 +168,8 @@ DriverPath driver_path(const host::OsRelease& os, Family family, const std::stri
   }
   // A pinned version pins every driver package and Fabric Manager to it: they must match.
   for (auto& request : path.packages) request.version = settings.version;
+  if (settings.version)
+    for (auto& request : path.packages) request.branch.reset();
   path.why.push_back(modules.why);
   return path;
 }

@@ -72,8 +72,10 @@ bool available(const StageContext& ctx, const PackageSystem& system, const std::
 
 // The headers package a DKMS build needs installed; nullopt when the kernel's headers are there.
 std::optional<std::string> headers_to_install(const StageContext& ctx, const PackageSystem& system,
-                                              const host::KernelFacts& kernel, const std::string& package) {
-  if (kernel.headers_installed) return std::nullopt;
+                                              const host::KernelFacts& kernel, const InstalledSet& installed,
+                                              const std::string& package) {
+  // Installed, yet no build tree: installing again would not help; DKMS will say what is wrong.
+  if (kernel.headers_installed || installed.contains(package)) return std::nullopt;
   if (!available(ctx, system, package))
     throw PreflightRefused(
         PreflightRefused::Reason::missing_kernel_headers,
@@ -112,6 +114,12 @@ std::optional<std::string> other_driver(const host::HostRoot& root, const Instal
 
 bool any_installed(const InstalledSet& installed, const std::vector<std::string>& names) {
   return std::any_of(names.begin(), names.end(), [&](const auto& name) { return installed.contains(name); });
+}
+
+// Fabric Manager at the driver's version, or else of its branch.
+PackageRequest fabric_manager_request(const DriverPath& path, const DriverSettings& settings) {
+  if (settings.version) return {path.fabric_manager, settings.version};
+  return {path.fabric_manager, std::nullopt, driver_branch(settings)};
 }
 
 std::string describe_installed(const InstalledSet& installed, const std::vector<PackageRequest>& wanted) {
@@ -196,7 +204,7 @@ Inspection DriverStage::inspect(const StageContext& ctx, const StageRecord* appl
     const auto path = driver_path(*host::read_os_release(ctx.root), system.family(),
                                   facts.kernel.release, ctx.root.machine(), settings, modules);
     auto wanted = path.packages;
-    if (!facts.pci.nvswitches.empty()) wanted.push_back({path.fabric_manager, settings.version});
+    if (!facts.pci.nvswitches.empty()) wanted.push_back(fabric_manager_request(path, settings));
     const auto installed = system.installed(ctx.root, ctx.runner);
     const auto gap = package_gap(installed, wanted);
     if (gap.none()) return {StageState::applied, describe_installed(installed, wanted)};
@@ -244,7 +252,7 @@ void DriverStage::plan_packages(const StageContext& ctx, const detect::PciReport
                                 ctx.root.machine(), settings, modules);
   const bool nvswitch = !pci.nvswitches.empty();
   auto wanted = path.packages;
-  if (nvswitch) wanted.push_back({path.fabric_manager, settings.version});
+  if (nvswitch) wanted.push_back(fabric_manager_request(path, settings));
   const auto installed = system.installed(ctx.root, ctx.runner);
   const auto gap = package_gap(installed, wanted);
   if (gap.none()) {
@@ -263,7 +271,11 @@ void DriverStage::plan_packages(const StageContext& ctx, const detect::PciReport
   }
   system.require_programs(ctx.root);
   plan.notes.insert(plan.notes.end(), path.why.begin(), path.why.end());
-  // Installed with the driver, not held: the kernel's headers, or Ubuntu's signed modules.
+  // Installed before the driver, not held: the kernel's headers (DKMS builds as the driver
+  // installs) and what the holds need (dnf's versionlock plugin).
+  std::vector<PackageRequest> prerequisites;
+  for (auto& support : system.hold_support_packages(ctx.root)) prerequisites.push_back({support, std::nullopt});
+  // Installed with the driver, not held: Ubuntu's signed modules.
   std::vector<PackageRequest> extra;
   bool modules_signed = path.modules_signed;
   if (path.precompiled_modules && available(ctx, system, *path.precompiled_modules)) {
@@ -273,8 +285,8 @@ void DriverStage::plan_packages(const StageContext& ctx, const detect::PciReport
   }
   if (!modules_signed) {
     refuse_unsigned(kernel, settings, path.packages.front().name);
-    if (auto headers = headers_to_install(ctx, system, kernel, path.headers_package))
-      extra.push_back({*headers, std::nullopt});
+    if (auto headers = headers_to_install(ctx, system, kernel, installed, path.headers_package))
+      prerequisites.push_back({*headers, std::nullopt});
   }
   if (nvswitch)
     plan.notes.push_back(std::to_string(pci.nvswitches.size()) + " NVSwitch(es): " + path.fabric_manager +
@@ -282,7 +294,9 @@ void DriverStage::plan_packages(const StageContext& ctx, const detect::PciReport
                          ", its service enabled");
   auto all = wanted;
   all.insert(all.end(), extra.begin(), extra.end());
-  plan.undo = packages_before(installed, names_of(all), system.family());
+  auto recorded = names_of(all);
+  for (const auto& request : prerequisites) recorded.push_back(request.name);
+  plan.undo = packages_before(installed, recorded, system.family());
   plan.undo_after_commands = record_added_packages(system, installed);
   if (auto hold_file = system.hold_file()) plan.files_changed_by_commands.push_back(*hold_file);
   if (path.module_stream) plan.files_changed_by_commands.push_back(std::string(k_dnf_module_file));
@@ -295,6 +309,9 @@ void DriverStage::plan_packages(const StageContext& ctx, const detect::PciReport
   }
   if (auto held = held_among(installed, names_of(wanted)); !held.empty())
     plan.commands.push_back({system.release(held), "let the held packages move to the new version"});
+  if (!prerequisites.empty())
+    plan.commands.push_back({system.install(prerequisites), "before the driver: DKMS builds it "
+                             "against the kernel's headers as it installs, and the holds need their tool"});
   add_install_commands(system, path, all, plan);
   plan.commands.push_back({system.hold(names_of(wanted)), k_hold_reason});
   if (nvswitch) {
@@ -344,14 +361,6 @@ void DriverStage::plan_run_file(const StageContext& ctx, const detect::PciReport
   }
   const auto modules = choose_modules(pci.gpus, settings.modules);
   refuse_unsigned(kernel, settings, "NVIDIA's installer");
-  std::vector<PackageRequest> headers;
-  std::optional<PackageSystem> system;
-  if (!kernel.headers_installed) {
-    system = packages::package_system_for(ctx.root, m_settings.proxy);
-    system->require_programs(ctx.root);
-    if (auto package = headers_to_install(ctx, *system, kernel, headers_package_of(system->family(), kernel.release)))
-      headers.push_back({*package, std::nullopt});
-  }
   plan.notes.push_back("NVIDIA's installer " + file + " (driver " + version + "), run without "
                        "questions (--silent) and registered with DKMS");
   plan.notes.push_back(modules.why);
@@ -360,11 +369,18 @@ void DriverStage::plan_run_file(const StageContext& ctx, const detect::PciReport
                          "installer does not ship Fabric Manager; install Fabric Manager " +
                          version + " yourself, or CUDA cannot use the GPUs");
   plan.undo = nlohmann::json::object();
-  if (system && !headers.empty()) {
-    const auto installed = system->installed(ctx.root, ctx.runner);
-    plan.undo = packages_before(installed, names_of(headers), system->family());
-    plan.undo_after_commands = record_added_packages(*system, installed);
-    plan.commands.push_back({system->install(headers), "DKMS builds the driver against the running kernel's headers"});
+  if (!kernel.headers_installed) {
+    // DKMS builds against the running kernel's headers: installed first, from the distribution.
+    const auto system = packages::package_system_for(ctx.root, m_settings.proxy);
+    system.require_programs(ctx.root);
+    const auto installed = system.installed(ctx.root, ctx.runner);
+    if (auto headers = headers_to_install(ctx, system, kernel, installed,
+                                          headers_package_of(system.family(), kernel.release))) {
+      plan.undo = packages_before(installed, {*headers}, system.family());
+      plan.undo_after_commands = record_added_packages(system, installed);
+      plan.commands.push_back({system.install({{*headers, std::nullopt}}),
+                               "DKMS builds the driver against the running kernel's headers"});
+    }
   }
   plan.undo["run_file"] = file;
   plan.undo["run_version"] = version;

@@ -39,11 +39,12 @@ std::string PackageGap::describe(const std::optional<std::string>& version) cons
 PackageGap package_gap(const InstalledSet& installed,
                        const std::vector<packages::PackageRequest>& wanted) {
   PackageGap gap;
-  for (const auto& [name, version] : wanted) {
+  for (const auto& request : wanted) {
+    const auto& name = request.name;
     const auto found = installed.find(name);
     if (found == installed.end())
       gap.missing.push_back(name);
-    else if (version && found->second.version != *version)
+    else if (!request.accepts(found->second.version))
       gap.other_version.push_back(name + " (" + found->second.version + ")");
     if (found == installed.end() || !found->second.held) gap.unheld.push_back(name);
   }
@@ -84,9 +85,9 @@ std::function<nlohmann::json(const StageContext&)> record_added_packages(const P
   return [system, before = std::move(before)](const StageContext& ctx) {
     auto undo = nlohmann::json::object();
     for (const auto& [name, package] : system.installed(ctx.root, ctx.runner))
-      // gpg-pubkey: a repository key rpm imported, not a package (`rpm -e gpg-pubkey` would
-      // name every key); it stays in rpm's keyring.
-      if (!before.contains(name) && name != "gpg-pubkey") undo[std::string(k_added) + name] = package.version;
+      // A repository key rpm imported counts too (as gpg-pubkey-VERSION-RELEASE): revert
+      // takes it out of rpm's keyring again.
+      if (!before.contains(name)) undo[std::string(k_added) + name] = package.version;
     return undo;
   };
 }

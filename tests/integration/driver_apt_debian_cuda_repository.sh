@@ -83,7 +83,8 @@ grep -q -- '--driver-modules proprietary: Blackwell GPUs run only the open kerne
 unchanged "a refused --driver-modules proprietary"
 status=$(run_status "$blackwell" plan --stages driver --driver-version "$pin")
 [ "$status" = 0 ] || fail "Blackwell plan: exit $status: $(out)"
-grep -q "^would run: apt-get install .* nvidia-open-580=$pin linux-headers-6.1.0-99-amd64  (the driver, every package at $pin)\$" "$SCRATCH/out" \
+grep -q "^would run: apt-get install .* linux-headers-6.1.0-99-amd64  (before the driver: " "$SCRATCH/out" &&
+  grep -q "^would run: apt-get install .* nvidia-open-580=$pin  (the driver, every package at $pin)\$" "$SCRATCH/out" \
   || fail "Blackwell plan does not install nvidia-open-580: $(out)"
 grep -q '^note: open kernel modules: Blackwell GPUs run only those$' "$SCRATCH/out" || fail "Blackwell plan does not say why open modules: $(out)"
 unchanged "plan"
@@ -92,7 +93,8 @@ unchanged "plan"
 
 status=$(run_status "$gt1030" plan --stages driver --driver-version "$pin")
 [ "$status" = 0 ] || fail "plan: exit $status: $(out)"
-grep -q "^would run: apt-get install .* cuda-drivers-580=$pin linux-headers-6.1.0-99-amd64  (the driver, every package at $pin)\$" "$SCRATCH/out" \
+grep -q "^would run: apt-get install .* linux-headers-6.1.0-99-amd64  (before the driver: " "$SCRATCH/out" &&
+  grep -q "^would run: apt-get install .* cuda-drivers-580=$pin  (the driver, every package at $pin)\$" "$SCRATCH/out" \
   || fail "plan does not install the pinned driver with the headers: $(out)"
 unchanged "plan"
 

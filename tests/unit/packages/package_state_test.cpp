@@ -114,6 +114,13 @@ TEST_CASE("rpm query output gives each package its version-release and no hold",
   for (const auto& [name, package] : installed) CHECK_FALSE(package.held);
 }
 
+TEST_CASE("rpm query output names each imported key by its version so that each can be removed", "[packages]") {
+  const auto installed = parse_rpm_query("gpg-pubkey\t5a6340b3-6229229e\ngpg-pubkey\tb59cd0f5-6b047ad0\n");
+  REQUIRE(installed.size() == 2);
+  CHECK(installed.at("gpg-pubkey-5a6340b3-6229229e").version == "5a6340b3-6229229e");
+  CHECK(installed.contains("gpg-pubkey-b59cd0f5-6b047ad0"));
+}
+
 TEST_CASE("rpm query output skips lines without a tab and trims spaces", "[packages]") {
   const auto installed = parse_rpm_query("no tab here\n\n  bash \t 5.1.8-9.el9 \r\n\t1.0-1\n");
   REQUIRE(installed.size() == 1);

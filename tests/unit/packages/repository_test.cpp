@@ -144,7 +144,8 @@ TEST_CASE("apt repository file names its keyring with signed-by", "[packages]") 
 TEST_CASE("rpm repository file checks the metadata signature with the key URL", "[packages]") {
   const auto expected =
       "# Written by gpu-node-setup: NVIDIA Container Toolkit. `gpu-node-setup revert` removes it.\n"
-      "# dnf and zypper read this; NVIDIA signs the repository's metadata (repo_gpgcheck).\n"
+      "# dnf and zypper read this; the key checks the repository's metadata (repo_gpgcheck, as\n"
+      "# NVIDIA's container toolkit repository is signed) or each package (gpgcheck, as CUDA's).\n"
       "[nvidia-container-toolkit]\n"
       "name=NVIDIA Container Toolkit\n"
       "baseurl=https://nvidia.github.io/libnvidia-container/stable/rpm/$basearch\n"
@@ -199,4 +200,14 @@ TEST_CASE("rpm repository file names a key given as a path by its file URL",
   repository.key_url = "/etc/pki/rpm-gpg/nvidia.asc";
   CHECK_THAT(render_repository_file(Family::dnf, repository, "", {}),
              Catch::Contains("\ngpgkey=file:///etc/pki/rpm-gpg/nvidia.asc\n"));
+}
+
+TEST_CASE("rpm repository file checks each package where the key signs packages", "[packages]") {
+  // NVIDIA's CUDA repository signs its rpms, not its metadata; the toolkit's the other way.
+  Repository cuda{"cuda-rhel9", "NVIDIA CUDA (rhel9)", "https://developer.download.nvidia.com/compute/cuda/repos/rhel9/x86_64/",
+                  "https://developer.download.nvidia.com/compute/cuda/repos/rhel9/x86_64/D42D0685.pub", false, true};
+  const auto text = render_repository_file(Family::dnf, cuda, "", {});
+  CHECK_THAT(text, Catch::Contains("\ngpgcheck=1\nrepo_gpgcheck=0\n"));
+  CHECK_THAT(render_repository_file(Family::dnf, nvidia("https://mirror.example/rpm"), "", {}),
+             Catch::Contains("\ngpgcheck=0\nrepo_gpgcheck=1\n"));
 }

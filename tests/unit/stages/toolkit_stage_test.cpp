@@ -397,7 +397,8 @@ TEST_CASE("toolkit stage on SLES adds its zypper repository then refreshes and i
   CHECK_FALSE(plan.edits[0].before);
   CHECK(plan.edits[0].after ==
         "# Written by gpu-node-setup: NVIDIA Container Toolkit. `gpu-node-setup revert` removes it.\n"
-        "# dnf and zypper read this; NVIDIA signs the repository's metadata (repo_gpgcheck).\n"
+        "# dnf and zypper read this; the key checks the repository's metadata (repo_gpgcheck, as\n"
+      "# NVIDIA's container toolkit repository is signed) or each package (gpgcheck, as CUDA's).\n"
         "[nvidia-container-toolkit]\n"
         "name=NVIDIA Container Toolkit\n"
         "baseurl=https://nvidia.github.io/libnvidia-container/stable/rpm/$basearch\n"
