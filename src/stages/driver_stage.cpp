@@ -1,6 +1,7 @@
 #include "driver_stage.hpp"
 
 #include <algorithm>
+#include <array>
 #include <regex>
 
 #include "../config/templates.hpp"
@@ -175,6 +176,40 @@ void plan_loading(const StageContext& ctx, const host::KernelFacts& kernel, Stag
   }
 }
 
+// The driver packages this host wants, and how they stand there.
+struct PackageStanding {
+  PackageSystem system;
+  DriverPath path;
+  std::vector<PackageRequest> wanted;  // the driver packages, and Fabric Manager with NVSwitches
+  InstalledSet installed;
+  PackageGap gap;
+  // Another driver that is there and stays: said why, and what to do to replace it.
+  std::optional<std::string> left_alone;
+};
+
+PackageStanding package_standing(const StageContext& ctx, const detect::PciReport& pci,
+                                 const host::KernelFacts& kernel, const Settings& settings) {
+  const auto& driver = settings.driver;
+  const auto modules = choose_modules(pci.gpus, driver.modules);
+  auto system = packages::package_system_for(ctx.root, settings.proxy);
+  auto path = driver_path(*host::read_os_release(ctx.root), system.family(), kernel.release,
+                          ctx.root.machine(), driver, modules);
+  auto wanted = path.packages;
+  if (!pci.nvswitches.empty()) wanted.push_back(fabric_manager_request(path, driver));
+  auto installed = system.installed(ctx.root, ctx.runner);
+  auto gap = package_gap(installed, wanted);
+  std::optional<std::string> left_alone;
+  if (!gap.none() && !any_installed(installed, names_of(path.packages)))
+    if (auto other = other_driver(ctx.root, installed, names_of(wanted))) {
+      if (ctx.root.exists(k_uninstaller))
+        left_alone = *other + " is installed: left alone. To replace it, run nvidia-uninstall first";
+      else if (!driver.branch && !driver.version)
+        left_alone = *other + " is installed: left alone. To replace it, ask for a branch with --driver-branch";
+    }
+  return {std::move(system), std::move(path), std::move(wanted), std::move(installed), std::move(gap),
+          std::move(left_alone)};
+}
+
 }  // namespace
 
 Inspection DriverStage::inspect(const StageContext& ctx, const StageRecord* applied) const {
@@ -199,20 +234,10 @@ Inspection DriverStage::inspect(const StageContext& ctx, const StageRecord* appl
         return {StageState::applied, "vGPU guest; NVIDIA driver " + facts.kernel.nvidia_version.value_or("") + " is loaded"};
       return {StageState::pending, "vGPU guest without a driver: give the GRID guest driver with --driver-run FILE"};
     }
-    const auto system = packages::package_system_for(ctx.root, m_settings.proxy);
-    const auto modules = choose_modules(facts.pci.gpus, settings.modules);
-    const auto path = driver_path(*host::read_os_release(ctx.root), system.family(),
-                                  facts.kernel.release, ctx.root.machine(), settings, modules);
-    auto wanted = path.packages;
-    if (!facts.pci.nvswitches.empty()) wanted.push_back(fabric_manager_request(path, settings));
-    const auto installed = system.installed(ctx.root, ctx.runner);
-    const auto gap = package_gap(installed, wanted);
-    if (gap.none()) return {StageState::applied, describe_installed(installed, wanted)};
-    if (!any_installed(installed, names_of(path.packages)) && !settings.branch && !settings.version)
-      if (auto other = other_driver(ctx.root, installed, names_of(wanted)))
-        return {StageState::applied, *other + " is installed, and no --driver-branch was asked for: left alone"};
-    const auto detail = gap.describe(settings.version);
-    return {applied ? StageState::drifted : StageState::pending, detail};
+    const auto standing = package_standing(ctx, facts.pci, facts.kernel, m_settings);
+    if (standing.gap.none()) return {StageState::applied, describe_installed(standing.installed, standing.wanted)};
+    if (standing.left_alone) return {StageState::applied, *standing.left_alone};
+    return {applied ? StageState::drifted : StageState::pending, standing.gap.describe(settings.version)};
   } catch (const PreflightRefused& refused) {
     return {StageState::not_applicable, refused.what()};
   } catch (const UsageError& usage) {
@@ -246,29 +271,13 @@ void DriverStage::plan_packages(const StageContext& ctx, const detect::PciReport
                          " loaded (the GRID guest driver): left alone");
     return;
   }
-  const auto modules = choose_modules(pci.gpus, settings.modules);
-  const auto system = packages::package_system_for(ctx.root, m_settings.proxy);
-  const auto path = driver_path(*host::read_os_release(ctx.root), system.family(), kernel.release,
-                                ctx.root.machine(), settings, modules);
-  const bool nvswitch = !pci.nvswitches.empty();
-  auto wanted = path.packages;
-  if (nvswitch) wanted.push_back(fabric_manager_request(path, settings));
-  const auto installed = system.installed(ctx.root, ctx.runner);
-  const auto gap = package_gap(installed, wanted);
-  if (gap.none()) {
-    plan.notes.push_back(describe_installed(installed, wanted));
+  const auto standing = package_standing(ctx, pci, kernel, m_settings);
+  const auto& [system, path, wanted, installed, gap, left_alone] = standing;
+  if (gap.none() || left_alone) {
+    plan.notes.push_back(left_alone ? *left_alone : describe_installed(installed, wanted));
     return;
   }
-  if (!any_installed(installed, names_of(path.packages))) {
-    if (auto other = other_driver(ctx.root, installed, names_of(wanted))) {
-      if (ctx.root.exists(k_uninstaller) || (!settings.branch && !settings.version)) {
-        plan.notes.push_back(*other + " is installed: left alone. To replace it, " +
-                             (ctx.root.exists(k_uninstaller) ? "run nvidia-uninstall first"
-                                                             : "ask for a branch with --driver-branch"));
-        return;
-      }
-    }
-  }
+  const bool nvswitch = !pci.nvswitches.empty();
   system.require_programs(ctx.root);
   plan.notes.insert(plan.notes.end(), path.why.begin(), path.why.end());
   // Installed before the driver, not held: the kernel's headers (DKMS builds as the driver

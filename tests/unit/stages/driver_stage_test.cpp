@@ -8,6 +8,7 @@
 #include "packages/package_state.hpp"
 #include "stages/engine.hpp"
 #include "stages/journal.hpp"
+#include "support/package_commands.hpp"
 #include "support/recording_runner.hpp"
 #include "support/temp_root.hpp"
 
@@ -18,6 +19,11 @@ namespace fs = std::filesystem;
 namespace {
 
 using Argv = std::vector<std::string>;
+using test::apt_install;
+using test::concat;
+using test::dpkg_stanza;
+using test::k_rpm_query;
+using test::output;
 
 const std::string k_debian = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n";
 const std::string k_rocky =
@@ -33,36 +39,14 @@ const std::string k_vgpu = "pci/vgpu-guest-derived-from-quadro-p1000-hp-vfio-hos
 
 const std::string k_release = "6.1.0-18-amd64";
 const std::string k_headers = "linux-headers-" + k_release;
-const std::string k_key =
-    "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBF3x...\n=abcd\n-----END PGP PUBLIC KEY BLOCK-----\n";
+const std::string k_key = test::k_armoured_test_key;
 const std::string k_secure_boot_var = "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e098032b8c4c";
 const std::string k_apt_list = "/etc/apt/sources.list.d/cuda-debian12.list";
 const std::string k_run = "/root/NVIDIA-Linux-x86_64-580.95.05.run";
 const std::string k_not_system_root = "the driver loads at the host's next boot, or now with `modprobe nvidia` on it";
 
-Argv concat(Argv head, const Argv& tail) {
-  head.insert(head.end(), tail.begin(), tail.end());
-  return head;
-}
+const Argv k_apt_refresh = test::apt_refresh(k_apt_list);
 
-Argv apt_install(const Argv& names) {
-  return concat({"apt-get", "install", "-y", "--no-install-recommends", "--allow-downgrades", "-o",
-                 "Dpkg::Use-Pty=0", "-o", "Dpkg::Options::=--force-confdef", "-o",
-                 "Dpkg::Options::=--force-confold"},
-                names);
-}
-
-const Argv k_apt_refresh = {"apt-get", "update", "-o", "Dir::Etc::SourceList=" + k_apt_list, "-o",
-                            "Dir::Etc::SourceParts=-", "-o", "APT::Get::List-Cleanup=0", "-o",
-                            "APT::Update::Error-Mode=any"};
-const Argv k_rpm_query = {"rpm", "-qa", "--queryformat", std::string(packages::k_rpm_query_format)};
-
-std::string dpkg_stanza(const std::string& name, const std::string& version,
-                        const std::string& status = "install ok installed") {
-  return "Package: " + name + "\nStatus: " + status + "\nArchitecture: amd64\nVersion: " + version + "\n\n";
-}
-
-host::CommandResult output(const std::string& out) { return {0, std::nullopt, false, out, ""}; }
 host::CommandResult failure(const std::string& err) { return {100, std::nullopt, false, "", err}; }
 
 // The head of NVIDIA's .run installer of `version`: a Makeself archive with NVIDIA's label.

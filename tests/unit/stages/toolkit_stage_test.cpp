@@ -9,6 +9,7 @@
 #include "packages/repository.hpp"
 #include "stages/engine.hpp"
 #include "stages/journal.hpp"
+#include "support/package_commands.hpp"
 #include "support/recording_runner.hpp"
 #include "support/temp_root.hpp"
 #include "util/sha256.hpp"
@@ -20,6 +21,11 @@ namespace fs = std::filesystem;
 namespace {
 
 using Argv = std::vector<std::string>;
+using test::apt_install;
+using test::concat;
+using test::dpkg_stanza;
+using test::k_rpm_query;
+using test::output;
 
 const std::string k_debian = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n";
 const std::string k_rocky =
@@ -28,8 +34,7 @@ const std::string k_sles =
     "NAME=\"SLES\"\nVERSION=\"15-SP6\"\nVERSION_ID=\"15.6\"\nPRETTY_NAME=\"SUSE Linux Enterprise "
     "Server 15 SP6\"\nID=\"sles\"\nID_LIKE=\"suse\"\n";
 
-const std::string k_key =
-    "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBF3x...\n=abcd\n-----END PGP PUBLIC KEY BLOCK-----\n";
+const std::string k_key = test::k_armoured_test_key;
 const std::string k_key_url = "file:///etc/gns/nvidia.asc";
 
 const std::string k_apt_list = "/etc/apt/sources.list.d/nvidia-container-toolkit.list";
@@ -50,27 +55,7 @@ Argv pinned(const std::string& separator, const std::string& version) {
   return names;
 }
 
-Argv concat(Argv head, const Argv& tail) {
-  head.insert(head.end(), tail.begin(), tail.end());
-  return head;
-}
-
-Argv apt_install(const Argv& names) {
-  return concat({"apt-get", "install", "-y", "--no-install-recommends", "--allow-downgrades", "-o",
-                 "Dpkg::Use-Pty=0", "-o", "Dpkg::Options::=--force-confdef", "-o",
-                 "Dpkg::Options::=--force-confold"},
-                names);
-}
-
-const Argv k_apt_refresh = {"apt-get", "update", "-o", "Dir::Etc::SourceList=" + k_apt_list, "-o",
-                            "Dir::Etc::SourceParts=-", "-o", "APT::Get::List-Cleanup=0", "-o",
-                            "APT::Update::Error-Mode=any"};
-
-std::string dpkg_stanza(const std::string& name, const std::string& version,
-                        const std::string& status = "install ok installed") {
-  return "Package: " + name + "\nStatus: " + status + "\nArchitecture: amd64\nVersion: " + version +
-         "\nDescription: " + name + "\n a continuation line\n\n";
-}
+const Argv k_apt_refresh = test::apt_refresh(k_apt_list);
 
 // dpkg's status with the four toolkit packages at `version` in `status`, and another package.
 std::string toolkit_dpkg(const std::string& version, const std::string& status) {
@@ -87,7 +72,6 @@ std::string rpm_output(const std::string& version) {
   return out;
 }
 
-host::CommandResult output(const std::string& out) { return {0, std::nullopt, false, out, ""}; }
 
 std::string zypp_lock(const std::string& name) {
   return "type: package\nmatch_type: glob\ncase_sensitive: on\nsolvable_name: " + name + "\n\n";
