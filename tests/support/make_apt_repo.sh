@@ -14,6 +14,7 @@
 # space-separated list of absolute paths ("-" for none), each installed as a small sh script
 # that prints "NAME VERSION" so a test can tell which version of a program is there.
 set -euo pipefail
+source "$(dirname "$0")/common.sh"
 [ $# -eq 2 ] || { echo "usage: $0 OUT SPEC" >&2; exit 2; }
 out=$(realpath -m "$1") spec=$2
 mkdir -p "$out/repo" "$out/gnupg" "$out/build"
@@ -46,14 +47,7 @@ while IFS=$'\t' read -r name version depends programs; do
   build_package "$name" "$version" "${depends:--}" "${programs:--}"
 done < "$spec"
 
-gpg --batch --quiet --gen-key <<KEY
-%no-protection
-Key-Type: RSA
-Key-Length: 2048
-Name-Real: gpu-node-setup test repository
-Name-Email: repo@gpu-node-setup.invalid
-Expire-Date: 0
-KEY
+make_signing_key
 gpg --batch --quiet --export > "$out/keyring.gpg"
 gpg --batch --quiet --armor --export > "$out/key.asc"
 

@@ -26,6 +26,7 @@
 # Nothing on this machine's rpm database is read or written: rpmbuild runs with --nodeps and a
 # private %_dbpath under OUT/build, which is removed at the end.
 set -euo pipefail
+source "$(dirname "$0")/common.sh"
 [ $# -eq 2 ] || [ $# -eq 3 ] || { echo "usage: $0 OUT SPEC [MODULES_YAML]" >&2; exit 2; }
 out=$1 spec=$2 modules=${3:-}
 [ -z "$modules" ] || modules=$(realpath "$modules")
@@ -93,14 +94,7 @@ while IFS=$'\t' read -r name version depends programs; do
 done < "$spec"
 mv "$out/build/rpmbuild/RPMS/noarch/"*.rpm "$out/repo/"
 
-gpg --batch --quiet --gen-key <<KEY
-%no-protection
-Key-Type: RSA
-Key-Length: 2048
-Name-Real: gpu-node-setup test repository
-Name-Email: repo@gpu-node-setup.invalid
-Expire-Date: 0
-KEY
+make_signing_key
 gpg --batch --quiet --armor --export > "$out/key.asc"
 
 # Debian's rpm calls a gpg2 that does not exist; the key is found in GNUPGHOME.

@@ -24,15 +24,7 @@
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 CACHE_DIR DEST" >&2; exit 2; }
 cache_dir=$1 dest=$2
-tarball="$cache_dir/rocky9-on-bookworm.tar"
-
-debian_mirror() {
-  if [ -n "${GNS_DEBIAN_MIRROR:-}" ]; then echo "$GNS_DEBIAN_MIRROR"; return; fi
-  local uri
-  uri=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-  [ -n "$uri" ] || uri=$(awk '$1 == "deb" && $0 ~ /bookworm/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null || true)
-  echo "${uri:-http://deb.debian.org/debian}"
-}
+source "$(dirname "$0")/common.sh"
 
 make_rocky() {
   local root=$1
@@ -86,27 +78,4 @@ EOF
   rm -rf "$root/var/lib/dnf/plugins/local"
 }
 
-build_tarball() {
-  local work="$cache_dir/build.$$"
-  rm -rf "$work"
-  mkdir -p "$work"
-  debootstrap --variant=minbase --include=dnf,rpm,dnf-plugins-core bookworm "$work/root" \
-    "$(debian_mirror)" > "$cache_dir/debootstrap-rocky.log" 2>&1 \
-    || { tail -20 "$cache_dir/debootstrap-rocky.log" >&2; rm -rf "$work"; return 1; }
-  chroot "$work/root" apt-get clean
-  rm -rf "$work/root/usr/share/doc" "$work/root/usr/share/man" "$work/root/usr/share/locale" \
-    "$work/root/usr/share/info" "$work/root/var/lib/apt/lists/"* "$work/root/etc/apt/sources.list" "$work/root/var/log/bootstrap.log"
-  make_rocky "$work/root"
-  tar -C "$work/root" -cf "$tarball.tmp" .
-  mv "$tarball.tmp" "$tarball"
-  rm -rf "$work"
-}
-
-mkdir -p "$cache_dir"
-(
-  flock 9
-  [ -f "$tarball" ] || build_tarball
-) 9> "$cache_dir/.lock"
-rm -rf "$dest"
-mkdir -p "$dest"
-tar -C "$dest" -xf "$tarball"
+cached_root "$cache_dir" rocky9-on-bookworm "$dest" dnf,rpm,dnf-plugins-core make_rocky
