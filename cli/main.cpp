@@ -42,7 +42,7 @@ void add_global_flags(CLI::App& app, Context& ctx) {
                  "<root>/sys/bus/pci (a path on this machine, not under --root)")
       ->option_text("FILE");
   app.add_flag("--json", ctx.json, "Print one JSON document instead of text");
-  auto* verbose = app.add_flag("-v,--verbose", ctx.verbose, "Also log each step and command");
+  auto* verbose = app.add_flag("-v,--verbose", ctx.verbose, "Also log each step, each command and what it printed");
   app.add_flag("-q,--quiet", ctx.quiet, "Print only warnings and errors")->excludes(verbose);
 }
 

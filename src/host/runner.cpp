@@ -154,6 +154,22 @@ CommandResult Runner::run_checked(const Command& command) {
   return result;
 }
 
+void ProcessRunner::log_output(const Command& command, const CommandResult& result) const {
+  // What apt, dnf or an installer said goes to the log (-v), a line at a time, after its name.
+  const std::string prefix = "  " + command.program.substr(command.program.rfind('/') + 1) + ": ";
+  for (const std::string* text : {&result.out, &result.err}) {
+    std::string_view rest = *text;
+    while (!rest.empty()) {
+      const auto end = rest.find('\n');
+      const auto line = rest.substr(0, end);
+      if (!line.empty()) m_log(LogLevel::debug, prefix + std::string(line));
+      if (end == std::string_view::npos) break;
+      rest.remove_prefix(end + 1);
+    }
+  }
+  m_log(LogLevel::debug, prefix + result.describe_end(command));
+}
+
 ProcessRunner::ProcessRunner(const HostRoot& root, LogSink log)
     : m_root(root), m_log(std::move(log)) {}
 
@@ -240,6 +256,7 @@ CommandResult ProcessRunner::run(const Command& command) {
   record_wait_status(child.native_exit_code(), result);
   result.out = future_text(out);
   result.err = future_text(err);
+  log_output(command, result);
   return result;
 }
 

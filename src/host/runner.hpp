@@ -63,6 +63,8 @@ public:
 
 private:
   std::string find_program(const std::string& program) const;
+  // Logs (debug) every line `command` printed, and how it ended.
+  void log_output(const Command& command, const CommandResult& result) const;
 
   const HostRoot& m_root;
   LogSink m_log;
