@@ -254,31 +254,40 @@ StagePlan DriverStage::plan(const StageContext& ctx) const {
     return plan;
   }
   facts.kernel = host::read_kernel_facts(ctx.root);
-  if (m_settings.driver.run_file)
-    plan_run_file(ctx, facts.pci, facts.kernel, plan);
-  else
-    plan_packages(ctx, facts.pci, facts.kernel, plan);
-  if (!plan.empty()) plan_loading(ctx, facts.kernel, plan);
+  const bool installs = m_settings.driver.run_file ? plan_run_file(ctx, facts.pci, facts.kernel, plan)
+                                                   : plan_packages(ctx, facts.pci, facts.kernel, plan);
+  if (installs) plan_loading(ctx, facts.kernel, plan);
   return plan;
 }
 
-void DriverStage::plan_packages(const StageContext& ctx, const detect::PciReport& pci,
+bool DriverStage::plan_packages(const StageContext& ctx, const detect::PciReport& pci,
                                 const host::KernelFacts& kernel, StagePlan& plan) const {
   const auto& settings = m_settings.driver;
   if (const auto* guest = vgpu_guest_device(pci)) {
     if (!kernel.nvidia_loaded) refuse_vgpu_guest(*guest);
     plan.notes.push_back("vGPU guest with NVIDIA driver " + kernel.nvidia_version.value_or("") +
                          " loaded (the GRID guest driver): left alone");
-    return;
+    return false;
   }
   const auto standing = package_standing(ctx, pci, kernel, m_settings);
   const auto& [system, path, wanted, installed, gap, left_alone] = standing;
   if (gap.none() || left_alone) {
     plan.notes.push_back(left_alone ? *left_alone : describe_installed(installed, wanted));
-    return;
+    return false;
   }
   const bool nvswitch = !pci.nvswitches.empty();
   system.require_programs(ctx.root);
+  if (!gap.needs_install()) {
+    // Installed as wanted, only not held: the holds, and nothing to load or reboot for.
+    plan.undo = packages_before(installed, names_of(wanted), system.family());
+    plan.undo_after_commands = record_added_packages(system, installed);
+    if (auto hold_file = system.hold_file()) plan.files_changed_by_commands.push_back(*hold_file);
+    std::vector<PackageRequest> support;
+    for (auto& name : system.hold_support_packages(ctx.root)) support.push_back({name, std::nullopt});
+    if (!support.empty()) plan.commands.push_back({system.install(support), "the holds need dnf's versionlock plugin"});
+    plan.commands.push_back({system.hold(gap.unheld), k_hold_reason});
+    return false;
+  }
   plan.notes.insert(plan.notes.end(), path.why.begin(), path.why.end());
   // Installed before the driver, not held: the kernel's headers (DKMS builds as the driver
   // installs) and what the holds need (dnf's versionlock plugin).
@@ -328,6 +337,7 @@ void DriverStage::plan_packages(const StageContext& ctx, const detect::PciReport
                              "NVSwitch systems need Fabric Manager running before CUDA can use the GPUs"});
     plan.undo["enabled_service"] = path.fabric_manager_service;
   }
+  return true;
 }
 
 void DriverStage::add_apt_pin(const StageContext& ctx, const std::string& branch, StagePlan& plan) const {
@@ -359,14 +369,14 @@ void DriverStage::add_install_commands(const PackageSystem& system, const Driver
                                                          : "the driver, at the branch's newest version"});
 }
 
-void DriverStage::plan_run_file(const StageContext& ctx, const detect::PciReport& pci,
+bool DriverStage::plan_run_file(const StageContext& ctx, const detect::PciReport& pci,
                                 const host::KernelFacts& kernel, StagePlan& plan) const {
   const auto& settings = m_settings.driver;
   const auto& file = *settings.run_file;
   const auto version = checked_installer_version(ctx.root, file);
   if (run_driver_installed(ctx.root, version)) {
     plan.notes.push_back("NVIDIA driver " + version + " (from " + file + ") is installed");
-    return;
+    return false;
   }
   const auto modules = choose_modules(pci.gpus, settings.modules);
   refuse_unsigned(kernel, settings, "NVIDIA's installer");
@@ -395,6 +405,7 @@ void DriverStage::plan_run_file(const StageContext& ctx, const detect::PciReport
   plan.undo["run_version"] = version;
   plan.commands.push_back({{"sh", {file, "--silent", "--dkms", modules.open ? "-m=kernel-open" : "-m=kernel"}, k_run_timeout},
                            "NVIDIA's installer, non-interactive"});
+  return true;
 }
 
 std::vector<PlannedCommand> DriverStage::commands_after_revert(const StageContext& ctx,

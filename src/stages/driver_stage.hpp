@@ -40,10 +40,11 @@ public:
                                                     const nlohmann::json& undo) const override;
 
 private:
-  // The plan from packages (plan_packages) or from --driver-run's installer (plan_run_file).
-  void plan_packages(const StageContext& ctx, const detect::PciReport& pci,
+  // The plan from packages (plan_packages) or from --driver-run's installer (plan_run_file);
+  // true when it installs a driver (which then needs loading).
+  bool plan_packages(const StageContext& ctx, const detect::PciReport& pci,
                      const host::KernelFacts& kernel, StagePlan& plan) const;
-  void plan_run_file(const StageContext& ctx, const detect::PciReport& pci,
+  bool plan_run_file(const StageContext& ctx, const detect::PciReport& pci,
                      const host::KernelFacts& kernel, StagePlan& plan) const;
   // The apt preferences file that pins every driver package to the version or `branch`.
   void add_apt_pin(const StageContext& ctx, const std::string& branch, StagePlan& plan) const;

@@ -262,6 +262,21 @@ TEST_CASE("driver stage installs the kernel headers that apt has before the driv
   CHECK(plan.undo.at("before:" + k_headers) == nlohmann::json{{"version", nullptr}, {"held", false}});
 }
 
+TEST_CASE("driver stage with the driver installed and loaded but not held only holds it and asks no reboot",
+          "[driver]") {
+  DebianFixture f(test::test_fixture(k_hgx));
+  f.dir.write("/var/lib/dpkg/status", dpkg_stanza("bash", "5.2.15-2+b7") +
+                                          dpkg_stanza("nvidia-open-580", "580.95.05-1") +
+                                          dpkg_stanza("nvidia-fabricmanager-580", "580.95.05-1", "hold ok installed"));
+  f.load_nvidia("580.95.05");
+  const auto plan = f.stage().plan(f.ctx);
+  CHECK(f.runner.commands().empty());
+  CHECK(argvs_of(plan) == Argv{line({"apt-mark", "hold", "nvidia-open-580"})});
+  CHECK(plan.edits.empty());
+  CHECK_FALSE(plan.reboot_reason);
+  CHECK(plan.undo.at("before:nvidia-open-580") == nlohmann::json{{"version", "580.95.05-1"}, {"held", false}});
+}
+
 TEST_CASE("driver stage with the driver packages installed and held plans nothing and runs nothing",
           "[driver]") {
   DriverFixture f(k_debian, test::test_fixture(k_hgx));  // no apt tools even: nothing needs them
