@@ -1,6 +1,7 @@
 #pragma once
-// What the tests of the package stages (toolkit, driver) share: the exact argv the tool runs
-// for apt, dpkg status stanzas and answers for a RecordingRunner, and a stand-in signing key.
+// What the tests of the package stages (toolkit, driver) share: os-release texts, the exact
+// argv the tool runs for apt, dpkg status stanzas and answers for a RecordingRunner, and a
+// stand-in signing key.
 
 #include <optional>
 #include <string>
@@ -12,6 +13,14 @@
 namespace gns::test {
 
 using Argv = std::vector<std::string>;
+
+inline const std::string k_debian_os_release =
+    "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n";
+inline const std::string k_rocky_os_release =
+    "NAME=\"Rocky Linux\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.4\"\n";
+inline const std::string k_sles_os_release =
+    "NAME=\"SLES\"\nVERSION=\"15-SP6\"\nVERSION_ID=\"15.6\"\nPRETTY_NAME=\"SUSE Linux Enterprise "
+    "Server 15 SP6\"\nID=\"sles\"\nID_LIKE=\"suse\"\n";
 
 // An ASCII-armoured OpenPGP public key, as far as the tool looks at one.
 inline const std::string k_armoured_test_key =

@@ -27,12 +27,9 @@ using test::dpkg_stanza;
 using test::k_rpm_query;
 using test::output;
 
-const std::string k_debian = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n";
-const std::string k_rocky =
-    "NAME=\"Rocky Linux\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.4\"\n";
-const std::string k_sles =
-    "NAME=\"SLES\"\nVERSION=\"15-SP6\"\nVERSION_ID=\"15.6\"\nPRETTY_NAME=\"SUSE Linux Enterprise "
-    "Server 15 SP6\"\nID=\"sles\"\nID_LIKE=\"suse\"\n";
+const std::string& k_debian = test::k_debian_os_release;
+const std::string& k_rocky = test::k_rocky_os_release;
+const std::string& k_sles = test::k_sles_os_release;
 
 const std::string k_key = test::k_armoured_test_key;
 const std::string k_key_url = "file:///etc/gns/nvidia.asc";
