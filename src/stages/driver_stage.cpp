@@ -282,10 +282,7 @@ bool DriverStage::plan_packages(const StageContext& ctx, const detect::PciReport
     plan.undo = packages_before(installed, names_of(wanted), system.family());
     plan.undo_after_commands = record_added_packages(system, installed);
     if (auto hold_file = system.hold_file()) plan.files_changed_by_commands.push_back(*hold_file);
-    std::vector<PackageRequest> support;
-    for (auto& name : system.hold_support_packages(ctx.root)) support.push_back({name, std::nullopt});
-    if (!support.empty()) plan.commands.push_back({system.install(support), "the holds need dnf's versionlock plugin"});
-    plan.commands.push_back({system.hold(gap.unheld), k_hold_reason});
+    plan_holds_only(ctx, system, gap.unheld, k_hold_reason, plan);
     return false;
   }
   plan.notes.insert(plan.notes.end(), path.why.begin(), path.why.end());

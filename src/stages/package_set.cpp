@@ -129,6 +129,14 @@ std::vector<PlannedCommand> package_revert_commands(const StageContext& ctx,
   return commands;
 }
 
+void plan_holds_only(const StageContext& ctx, const PackageSystem& system,
+                     const std::vector<std::string>& unheld, const std::string& reason, StagePlan& plan) {
+  std::vector<packages::PackageRequest> support;
+  for (auto& name : system.hold_support_packages(ctx.root)) support.push_back({name, std::nullopt});
+  if (!support.empty()) plan.commands.push_back({system.install(support), "the holds need dnf's versionlock plugin"});
+  plan.commands.push_back({system.hold(unheld), reason});
+}
+
 std::string plan_repository(const StageContext& ctx, const PackageSystem& system,
                             const packages::Repository& repository,
                             const std::optional<std::string>& proxy,

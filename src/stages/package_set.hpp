@@ -57,6 +57,11 @@ std::function<nlohmann::json(const StageContext&)> record_added_packages(
 std::vector<PlannedCommand> package_revert_commands(const StageContext& ctx,
                                                     const nlohmann::json& undo);
 
+// For packages installed as wanted but not all held: the commands that hold `unheld` (for
+// `reason`), installing first what the holds need (dnf's versionlock plugin).
+void plan_holds_only(const StageContext& ctx, const packages::PackageSystem& system,
+                     const std::vector<std::string>& unheld, const std::string& reason, StagePlan& plan);
+
 // Adds `repository`'s file (and for apt its keyring, fetched) to `plan` unless it is configured
 // as wanted already; a file of someone else's at that path is used as it is (a note says so).
 // Returns the file's host path.

@@ -75,14 +75,12 @@ StagePlan ToolkitStage::plan(const StageContext& ctx) const {
   plan.undo = packages_before(installed, toolkit_packages(), system.family());
   if (auto hold_file = system.hold_file()) plan.files_changed_by_commands.push_back(*hold_file);
   plan.undo_after_commands = record_added_packages(system, installed);
-  std::vector<packages::PackageRequest> wanted;
-  for (auto& support : system.hold_support_packages(ctx.root)) wanted.push_back({support, std::nullopt});
   if (!gap.needs_install()) {
-    if (!wanted.empty())
-      plan.commands.push_back({system.install(wanted), "the holds need dnf's versionlock plugin"});
-    plan.commands.push_back({system.hold(gap.unheld), k_hold_reason});
+    plan_holds_only(ctx, system, gap.unheld, k_hold_reason, plan);
     return plan;
   }
+  std::vector<packages::PackageRequest> wanted = requests(settings.version);
+  for (auto& support : system.hold_support_packages(ctx.root)) wanted.push_back({support, std::nullopt});
   const auto repository_file =
       plan_repository(ctx, system, repository_for(system.family(), settings), m_settings.proxy,
                       m_settings.runtime.templates_dir, plan);
@@ -92,8 +90,6 @@ StagePlan ToolkitStage::plan(const StageContext& ctx) const {
   // every package held again after.
   if (auto held = held_among(installed, toolkit_packages()); !held.empty())
     plan.commands.push_back({system.release(held), "let the held packages move to the new version"});
-  const auto toolkit = requests(settings.version);
-  wanted.insert(wanted.begin(), toolkit.begin(), toolkit.end());
   plan.commands.push_back({system.install(wanted),
                            settings.version ? "the toolkit, every package at " + *settings.version
                                             : "the toolkit, at the repository's newest version"});
