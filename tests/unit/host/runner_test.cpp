@@ -272,18 +272,33 @@ TEST_CASE("ProcessRunner logs the command line before it runs", "[host]") {
   HostRoot root("/");
   const fs::path marker = tmp / "/ran";
   std::vector<std::pair<LogLevel, std::string>> logged;
-  bool marker_before_log = true;
+  bool marker_before_first_log = true;
   ProcessRunner runner(root, [&](LogLevel level, std::string_view message) {
-    marker_before_log = fs::exists(marker);
+    if (logged.empty()) marker_before_first_log = fs::exists(marker);
     logged.emplace_back(level, std::string(message));
   });
   Command command{"sh", {"-c", ": > " + marker.string()}};
   REQUIRE(runner.run(command).succeeded());
-  REQUIRE(logged.size() == 1);
+  REQUIRE(logged.size() == 2);  // the command line, and how it ended
   CHECK(logged[0].first == LogLevel::debug);
   CHECK_THAT(logged[0].second, Catch::Contains(format_command_line(command.argv())));
-  CHECK_FALSE(marker_before_log);
+  CHECK(logged[1] == std::pair<LogLevel, std::string>{LogLevel::debug, "  sh: exit status 0"});
+  CHECK_FALSE(marker_before_first_log);
   CHECK(fs::exists(marker));
+}
+
+TEST_CASE("ProcessRunner logs every line a command printed after its name", "[host]") {
+  HostRoot root("/");
+  std::vector<std::string> logged;
+  ProcessRunner runner(root, [&](LogLevel level, std::string_view message) {
+    if (level == LogLevel::debug) logged.emplace_back(message);
+  });
+  Command command{"/bin/sh", {"-c", "echo 'Setting up nvidia-container-toolkit'; echo; echo 'W: a warning' >&2; exit 3"}};
+  CHECK(runner.run(command).exit_status == 3);
+  REQUIRE(logged.size() == 4);
+  CHECK(logged[1] == "  sh: Setting up nvidia-container-toolkit");  // the empty line is left out
+  CHECK(logged[2] == "  sh: W: a warning");
+  CHECK(logged[3] == "  sh: exit status 3");
 }
 
 TEST_CASE("ProcessRunner runs commands chrooted into a root other than /", "[host]") {
