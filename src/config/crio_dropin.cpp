@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../error.hpp"
+#include "../util/strings.hpp"
 #include "toml_document.hpp"
 
 namespace gns::config {
@@ -61,11 +62,7 @@ std::string escape_basic(std::string_view text) {
   return out;
 }
 
-std::string_view trim(std::string_view text) {
-  auto first = text.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
-}
+using util::trim;
 
 // `line` (template line `number`) with its placeholders replaced. Throws ConfigError for one
 // that is unknown or not closed.

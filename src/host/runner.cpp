@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "../error.hpp"
+#include "../util/strings.hpp"
 
 namespace gns::host {
 namespace bp = boost::process;
@@ -157,16 +158,9 @@ CommandResult Runner::run_checked(const Command& command) {
 void ProcessRunner::log_output(const Command& command, const CommandResult& result) const {
   // What apt, dnf or an installer said goes to the log (-v), a line at a time, after its name.
   const std::string prefix = "  " + command.program.substr(command.program.rfind('/') + 1) + ": ";
-  for (const std::string* text : {&result.out, &result.err}) {
-    std::string_view rest = *text;
-    while (!rest.empty()) {
-      const auto end = rest.find('\n');
-      const auto line = rest.substr(0, end);
+  for (const std::string* text : {&result.out, &result.err})
+    for (auto line : util::lines_of(*text))
       if (!line.empty()) m_log(LogLevel::debug, prefix + std::string(line));
-      if (end == std::string_view::npos) break;
-      rest.remove_prefix(end + 1);
-    }
-  }
   m_log(LogLevel::debug, prefix + result.describe_end(command));
 }
 

@@ -1,30 +1,14 @@
 #include "package_state.hpp"
 
-#include <cctype>
 #include <regex>
 
 #include "../config/toml_document.hpp"
+#include "../util/strings.hpp"
 
 namespace gns::packages {
 namespace {
 
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r");
-  return text.substr(first, last - first + 1);
-}
-
-// Calls `on_line` with each line of `text`, without its newline.
-template <typename OnLine>
-void for_each_line(std::string_view text, OnLine on_line) {
-  while (!text.empty()) {
-    const auto end = text.find('\n');
-    on_line(text.substr(0, end));
-    if (end == std::string_view::npos) break;
-    text.remove_prefix(end + 1);
-  }
-}
+using util::trim;
 
 // One stanza of dpkg's status file, as far as we read it.
 struct DpkgStanza {
@@ -46,38 +30,38 @@ void add_if_installed(const DpkgStanza& stanza, InstalledSet& installed) {
 InstalledSet parse_dpkg_status(std::string_view text) {
   InstalledSet installed;
   DpkgStanza stanza;
-  for_each_line(text, [&](std::string_view line) {
+  for (std::string_view line : util::lines_of(text)) {
     if (trim(line).empty()) {
       add_if_installed(stanza, installed);
       stanza = {};
-      return;
+      continue;
     }
-    if (line.front() == ' ' || line.front() == '\t') return;  // a continuation line
+    if (line.front() == ' ' || line.front() == '\t') continue;  // a continuation line
     const auto colon = line.find(':');
-    if (colon == std::string_view::npos) return;
+    if (colon == std::string_view::npos) continue;
     const auto field = line.substr(0, colon);
     const std::string value(trim(line.substr(colon + 1)));
     if (field == "Package") stanza.package = value;
     else if (field == "Version") stanza.version = value;
     else if (field == "Status") stanza.status = value;
-  });
+  }
   add_if_installed(stanza, installed);
   return installed;
 }
 
 InstalledSet parse_rpm_query(std::string_view text) {
   InstalledSet installed;
-  for_each_line(text, [&](std::string_view line) {
+  for (std::string_view line : util::lines_of(text)) {
     const auto tab = line.find('\t');
-    if (tab == std::string_view::npos) return;
+    if (tab == std::string_view::npos) continue;
     std::string name(trim(line.substr(0, tab)));
     const std::string version(trim(line.substr(tab + 1)));
-    if (name.empty()) return;
+    if (name.empty()) continue;
     // Every key rpm imported is a "gpg-pubkey" of its own version: named by it, so that each
     // is told apart, and `rpm -e NAME` removes exactly that one.
     if (name == "gpg-pubkey") name += "-" + version;
     installed[name] = {version, false};
-  });
+  }
   return installed;
 }
 
@@ -87,13 +71,13 @@ std::set<std::string> parse_versionlock_list(std::string_view text) {
   static const std::regex with_epoch(R"(^(.+)-[0-9]+:[^-]+-[^-]+$)");
   static const std::regex without_epoch(R"(^(.+)-[^-]+-[^-]+$)");
   std::set<std::string> names;
-  for_each_line(text, [&](std::string_view raw) {
+  for (std::string_view raw : util::lines_of(text)) {
     const std::string line(trim(raw));
-    if (line.empty() || line.front() == '#' || line.front() == '!') return;
+    if (line.empty() || line.front() == '#' || line.front() == '!') continue;
     std::smatch match;
     if (std::regex_match(line, match, with_epoch) || std::regex_match(line, match, without_epoch))
       names.insert(match[1].str());
-  });
+  }
   return names;
 }
 
@@ -110,10 +94,10 @@ std::set<std::string> parse_dnf5_versionlock(std::string_view text, const std::s
 std::set<std::string> parse_zypp_locks(std::string_view text) {
   std::set<std::string> names;
   constexpr std::string_view key = "solvable_name:";
-  for_each_line(text, [&](std::string_view raw) {
+  for (std::string_view raw : util::lines_of(text)) {
     const auto line = trim(raw);
     if (line.starts_with(key)) names.insert(std::string(trim(line.substr(key.size()))));
-  });
+  }
   return names;
 }
 
