@@ -290,8 +290,12 @@ PackageSystem package_system_for(const host::HostRoot& root, std::optional<std::
             "Alma, Fedora, Amazon Linux) or zypper (SLES, openSUSE). Install the NVIDIA driver "
             "and container toolkit yourself, then run only the stages that need no packages: "
             "apply --stages nouveau,runtime");
-  const bool dnf5 = *family == Family::dnf && root.find_executable("dnf5").has_value();
-  return PackageSystem(*family, std::move(proxy), dnf5);
+  return package_system_of(root, *family, std::move(proxy));
+}
+
+PackageSystem package_system_of(const host::HostRoot& root, Family family, std::optional<std::string> proxy) {
+  const bool dnf5 = family == Family::dnf && root.find_executable("dnf5").has_value();
+  return PackageSystem(family, std::move(proxy), dnf5);
 }
 
 }  // namespace gns::packages

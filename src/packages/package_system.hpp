@@ -98,4 +98,8 @@ private:
 // (unsupported_distro) for any other.
 PackageSystem package_system_for(const host::HostRoot& root, std::optional<std::string> proxy);
 
+// The package system of `family` on the host at `root` (dnf5 where it is installed), for a
+// family already known (revert reads it from the journal).
+PackageSystem package_system_of(const host::HostRoot& root, Family family, std::optional<std::string> proxy);
+
 }  // namespace gns::packages

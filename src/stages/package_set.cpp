@@ -96,7 +96,7 @@ std::vector<PlannedCommand> package_revert_commands(const StageContext& ctx,
                                                     const nlohmann::json& undo) {
   const auto family = packages::parse_family(undo.value("family", ""));
   if (!family) return {};
-  const PackageSystem system(*family, std::nullopt);  // removing fetches nothing
+  const auto system = packages::package_system_of(ctx.root, *family, std::nullopt);  // removing fetches nothing
   system.require_programs(ctx.root);
   const auto installed = system.installed(ctx.root, ctx.runner);
   std::vector<std::string> release;
